@@ -1,0 +1,1 @@
+"""The nnspec grammar, shipped as package data."""

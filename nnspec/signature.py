@@ -1,0 +1,120 @@
+"""Declared parameters and binding a call's arguments to them.
+
+Layers, optimizers, callbacks and data sources all declare `Param`s in
+Keras's positional order; `bind` checks a call against them the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import ir
+from .argtypes import ArgError, ArgType
+from .diagnostics import Diagnostic, did_you_mean
+
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: ArgType
+    default: object = REQUIRED
+    doc: str = ""
+    positional: bool = True  # may be passed without its name
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+class Config(dict):
+    """Bound argument values with defaults filled in; `cfg.units` reads one.
+
+    `explicit` holds the names the user wrote, so generated code can leave
+    defaults out.
+    """
+
+    def __init__(self, values: dict, explicit: tuple[str, ...] = ()):
+        super().__init__(values)
+        self.explicit = explicit
+
+    def __getattr__(self, name: str):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+@dataclass
+class Bound:
+    config: Config
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics)
+
+
+def bind(call: ir.Call, params: tuple[Param, ...], what: str) -> Bound:
+    """Match `call`'s arguments to `params`; `what` names the callee in messages."""
+    diags: list[Diagnostic] = []
+    given: dict[str, tuple[ir.Value, ir.Span]] = {}
+    positional = [p for p in params if p.positional]
+    for i, value in enumerate(call.args):
+        if i >= len(positional):
+            diags.append(
+                Diagnostic(
+                    "E107",
+                    f"{what} takes at most {len(positional)} positional argument"
+                    f"{'s' if len(positional) != 1 else ''}, found {len(call.args)}",
+                    value.span,
+                    (f"name the argument, e.g. `{params[0].name}=...`",) if params else (),
+                )
+            )
+            break
+        given[positional[i].name] = (value, value.span)
+    by_name = {p.name: p for p in params}
+    for kw in call.kwargs:
+        if kw.name not in by_name:
+            hints = did_you_mean(kw.name, by_name)
+            if kw.name == "name" and "layer" in what:
+                hints = ("name a layer by assigning it: `head = Dense(10)`",)
+            diags.append(Diagnostic("E102", f"{what} has no argument `{kw.name}`", kw.span, hints))
+        elif kw.name in given:
+            diags.append(
+                Diagnostic(
+                    "E104",
+                    f"argument `{kw.name}` of {what} given twice",
+                    kw.span,
+                    (f"first given at column {given[kw.name][1].column}",),
+                )
+            )
+        else:
+            given[kw.name] = (kw.value, kw.span)
+    values = {}
+    for p in params:
+        if p.name in given:
+            value, _ = given[p.name]
+            try:
+                values[p.name] = p.type.convert(value)
+            except ArgError as err:
+                if err.diagnostics:
+                    diags.extend(err.diagnostics)
+                    continue
+                diags.append(
+                    Diagnostic(err.code, f"`{p.name}` of {what}: {err.message}", value.span, err.hints)
+                )
+        elif p.required:
+            diags.append(
+                Diagnostic(
+                    "E103",
+                    f"{what} needs the argument `{p.name}` ({p.type.describe})",
+                    call.span,
+                    (f"e.g. `{call.name}({p.name}=...)`",),
+                )
+            )
+        else:
+            values[p.name] = p.default
+    explicit = tuple(p.name for p in params if p.name in given)
+    return Bound(Config(values, explicit), diags)

@@ -1,0 +1,1 @@
+"""Jinja templates for `nnspec gen`, shipped as package data."""
