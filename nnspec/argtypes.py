@@ -16,7 +16,9 @@ from .diagnostics import did_you_mean
 class ArgError(Exception):
     """A value that does not fit its declared type (code E105 unless given)."""
 
-    def __init__(self, message: str, code: str = "E105", hints: tuple[str, ...] = (), diagnostics=()):
+    def __init__(
+        self, message: str, code: str = "E105", hints: tuple[str, ...] = (), diagnostics=()
+    ):
         super().__init__(message)
         self.message, self.code, self.hints = message, code, hints
         self.diagnostics = tuple(diagnostics)  # from a nested call, reported as they are
@@ -91,9 +93,8 @@ class Float(ArgType):
         if not isinstance(value, ir.Const) or type(value.value) not in (int, float):
             self.fail(value)
         v = float(value.value)
-        bad = (
-            (self.low is not None and (v < self.low or (self.open_low and v == self.low)))
-            or (self.high is not None and (v > self.high or (self.open_high and v == self.high)))
+        bad = (self.low is not None and (v < self.low or (self.open_low and v == self.low))) or (
+            self.high is not None and (v > self.high or (self.open_high and v == self.high))
         )
         if bad:
             raise ArgError(f"expected {self.describe}, found {value.value}", "E106")
@@ -260,9 +261,7 @@ class Named(ArgType):
         else:
             self.fail(value)
         if word not in table:
-            raise ArgError(
-                f"unknown {self.kind} `{word}`", self.code, did_you_mean(word, table)
-            )
+            raise ArgError(f"unknown {self.kind} `{word}`", self.code, did_you_mean(word, table))
         if isinstance(value, ir.Call):
             allowed = table[word]
             for kw in value.kwargs:

@@ -12,20 +12,57 @@ from .argtypes import Bool, Choice, Float, Int, Optional, Str, names
 from .signature import Param
 
 ACTIVATIONS = names(
-    "celu elu exponential gelu glu hard_shrink hard_sigmoid hard_silu hard_swish hard_tanh "
-    "leaky_relu linear log_sigmoid log_softmax mish relu relu6 selu sigmoid silu soft_shrink "
-    "softmax softplus softsign sparse_plus sparse_sigmoid sparsemax squareplus swish tanh "
-    "tanh_shrink threshold".split()
+    [
+        "celu",
+        "elu",
+        "exponential",
+        "gelu",
+        "glu",
+        "hard_shrink",
+        "hard_sigmoid",
+        "hard_silu",
+        "hard_swish",
+        "hard_tanh",
+        "leaky_relu",
+        "linear",
+        "log_sigmoid",
+        "log_softmax",
+        "mish",
+        "relu",
+        "relu6",
+        "selu",
+        "sigmoid",
+        "silu",
+        "soft_shrink",
+        "softmax",
+        "softplus",
+        "softsign",
+        "sparse_plus",
+        "sparse_sigmoid",
+        "sparsemax",
+        "squareplus",
+        "swish",
+        "tanh",
+        "tanh_shrink",
+        "threshold",
+    ]
 )
 
 _SEEDED = ("seed",)
 INITIALIZERS = {
-    **names("zeros ones identity".split()),
+    **names(["zeros", "ones", "identity"]),
     "uniform": ("minval", "maxval", "seed"),
     "normal": ("mean", "stddev", "seed"),
     **{
         n: _SEEDED
-        for n in "glorot_normal glorot_uniform he_normal he_uniform lecun_normal lecun_uniform".split()
+        for n in [
+            "glorot_normal",
+            "glorot_uniform",
+            "he_normal",
+            "he_uniform",
+            "lecun_normal",
+            "lecun_uniform",
+        ]
     },
     "constant": ("value",),
     "random_normal": ("mean", "stddev", "seed"),
@@ -103,11 +140,31 @@ def find_loss(name: str) -> Loss | None:
 
 METRICS = {
     **names(
-        "accuracy binary_accuracy categorical_accuracy sparse_categorical_accuracy "
-        "mae mse mape msle mean_absolute_error mean_squared_error root_mean_squared_error "
-        "mean_absolute_percentage_error mean_squared_logarithmic_error log_cosh_error "
-        "binary_crossentropy categorical_crossentropy sparse_categorical_crossentropy "
-        "kl_divergence poisson hinge squared_hinge categorical_hinge cosine_similarity".split()
+        [
+            "accuracy",
+            "binary_accuracy",
+            "categorical_accuracy",
+            "sparse_categorical_accuracy",
+            "mae",
+            "mse",
+            "mape",
+            "msle",
+            "mean_absolute_error",
+            "mean_squared_error",
+            "root_mean_squared_error",
+            "mean_absolute_percentage_error",
+            "mean_squared_logarithmic_error",
+            "log_cosh_error",
+            "binary_crossentropy",
+            "categorical_crossentropy",
+            "sparse_categorical_crossentropy",
+            "kl_divergence",
+            "poisson",
+            "hinge",
+            "squared_hinge",
+            "categorical_hinge",
+            "cosine_similarity",
+        ]
     ),
     "auc": ("num_thresholds", "curve", "multi_label", "from_logits"),
     "precision": ("thresholds", "top_k", "class_id"),

@@ -6,7 +6,6 @@ Built from the parse tree by `lower.py`; nothing here knows about Lark.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 from .diagnostics import Span
 
@@ -74,7 +73,7 @@ class Mapping:
         return next((e for e in self.entries if e.key == key), None)
 
 
-Value = Union[Const, Ident, Call, Seq, Mapping]
+Value = Const | Ident | Call | Seq | Mapping
 
 
 def plain(value: Value):

@@ -42,9 +42,7 @@ def keras_value(param: Param, value):
 def layer_kwargs(layer: LayerCall) -> dict:
     """The arguments the user wrote, converted for the Keras constructor."""
     params = {p.name: p for p in layer.type.params}
-    return {
-        name: keras_value(params[name], layer.config[name]) for name in layer.config.explicit
-    }
+    return {name: keras_value(params[name], layer.config[name]) for name in layer.config.explicit}
 
 
 def make_layer(layer: LayerCall, name: str | None = None):

@@ -20,7 +20,20 @@ from .diagnostics import Diagnostic, Span
 
 MAX_DEPTH = 64
 STATEMENT_KEYWORDS = frozenset(
-    "model data input output sequential graph compile fit evaluate save plot predict".split()
+    [
+        "model",
+        "data",
+        "input",
+        "output",
+        "sequential",
+        "graph",
+        "compile",
+        "fit",
+        "evaluate",
+        "save",
+        "plot",
+        "predict",
+    ]
 )
 _OPEN = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
 _CLOSE = frozenset(_OPEN.values())
@@ -244,13 +257,17 @@ def syntax_error(tok: Token, expected: set[str], span: Span) -> Diagnostic:
     """E001/E002 for an unexpected token, naming what would have fitted."""
     if tok.type == "BAD_CHAR":
         if tok.value in "\"'":
-            return Diagnostic("E002", "unterminated string", span, ("close the string on the same line",))
+            return Diagnostic(
+                "E002", "unterminated string", span, ("close the string on the same line",)
+            )
         shown = repr(tok.value)[1:-1]
         return Diagnostic("E002", f"invalid character '{shown}'", span)
     wanted = sorted({describe_terminal(e) for e in expected})
     if expected >= _keyword_types():
         wanted = [w for w in wanted if w.strip("'") not in STATEMENT_KEYWORDS] + ["a statement"]
-    listed = ", ".join(wanted[:-1]) + (" or " if len(wanted) > 1 else "") + wanted[-1] if wanted else ""
+    listed = (
+        ", ".join(wanted[:-1]) + (" or " if len(wanted) > 1 else "") + wanted[-1] if wanted else ""
+    )
     message = f"unexpected {describe_token(tok)}" + (f"; expected {listed}" if listed else "")
     return Diagnostic("E001", message, span, _syntax_hints(tok, expected))
 

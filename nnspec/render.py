@@ -47,7 +47,9 @@ def render_text(path: str, diags: list[Diagnostic], text: str, colour=False) -> 
         out.append(f"{_paint(loc, _BOLD, colour)}: {sev}: {diag.message}")
         out.extend(_excerpt(diag, lines, colour))
         for hint in diag.hints:
-            out.append(f" {' ' * len(str(diag.span.line))} = {_paint('hint', _COLOURS['hint'], colour)}: {hint}")
+            out.append(
+                f" {' ' * len(str(diag.span.line))} = {_paint('hint', _COLOURS['hint'], colour)}: {hint}"
+            )
     return "\n".join(out)
 
 

@@ -56,8 +56,13 @@ class Bound:
         return not any(d.is_error for d in self.diagnostics)
 
 
-def bind(call: ir.Call, params: tuple[Param, ...], what: str) -> Bound:
-    """Match `call`'s arguments to `params`; `what` names the callee in messages."""
+def bind(call: ir.Call, params: tuple[Param, ...], what: str, noun: str = "argument") -> Bound:
+    """Match `call`'s arguments to `params`; `what` names the callee in messages.
+
+    With `noun="setting"` the call is a settings block (`fit { ... }`): unknown
+    and missing keys get the setting codes E114 and E115.
+    """
+    unknown, missing = ("E114", "E115") if noun == "setting" else ("E102", "E103")
     diags: list[Diagnostic] = []
     given: dict[str, tuple[ir.Value, ir.Span]] = {}
     positional = [p for p in params if p.positional]
@@ -80,12 +85,12 @@ def bind(call: ir.Call, params: tuple[Param, ...], what: str) -> Bound:
             hints = did_you_mean(kw.name, by_name)
             if kw.name == "name" and "layer" in what:
                 hints = ("name a layer by assigning it: `head = Dense(10)`",)
-            diags.append(Diagnostic("E102", f"{what} has no argument `{kw.name}`", kw.span, hints))
+            diags.append(Diagnostic(unknown, f"{what} has no {noun} `{kw.name}`", kw.span, hints))
         elif kw.name in given:
             diags.append(
                 Diagnostic(
                     "E104",
-                    f"argument `{kw.name}` of {what} given twice",
+                    f"{noun} `{kw.name}` of {what} given twice",
                     kw.span,
                     (f"first given at column {given[kw.name][1].column}",),
                 )
@@ -103,18 +108,38 @@ def bind(call: ir.Call, params: tuple[Param, ...], what: str) -> Bound:
                     diags.extend(err.diagnostics)
                     continue
                 diags.append(
-                    Diagnostic(err.code, f"`{p.name}` of {what}: {err.message}", value.span, err.hints)
+                    Diagnostic(
+                        err.code, f"`{p.name}` of {what}: {err.message}", value.span, err.hints
+                    )
                 )
         elif p.required:
             diags.append(
                 Diagnostic(
-                    "E103",
-                    f"{what} needs the argument `{p.name}` ({p.type.describe})",
+                    missing,
+                    f"{what} needs the {noun} `{p.name}` ({p.type.describe})",
                     call.span,
-                    (f"e.g. `{call.name}({p.name}=...)`",),
+                    (
+                        (
+                            f"e.g. `{p.name}: ...`"
+                            if noun == "setting"
+                            else f"e.g. `{call.name}({p.name}=...)`"
+                        ),
+                    ),
                 )
             )
         else:
             values[p.name] = p.default
     explicit = tuple(p.name for p in params if p.name in given)
     return Bound(Config(values, explicit), diags)
+
+
+def bind_settings(mapping: ir.Mapping, params: tuple[Param, ...], what: str) -> Bound:
+    """Check a settings block `{ key: value }` like a call with keyword arguments."""
+    kwargs = tuple(ir.Kwarg(str(e.key), e.value, e.span) for e in mapping.entries)
+    call = ir.Call(what, (), kwargs, mapping.span, mapping.span)
+    return bind(
+        call,
+        tuple(Param(p.name, p.type, p.default, p.doc, False) for p in params),
+        f"`{what}`",
+        "setting",
+    )

@@ -22,7 +22,12 @@ class Case:
 
     @property
     def id(self) -> str:
-        return ("!" if not self.valid else "") + self.call_text + " <- " + "; ".join(map(str, self.shapes))
+        return (
+            ("!" if not self.valid else "")
+            + self.call_text
+            + " <- "
+            + "; ".join(map(str, self.shapes))
+        )
 
     def call(self) -> ir.Call:
         return parse_call(self.call_text)

@@ -152,7 +152,16 @@ _SEED = Param("seed", Optional(Int(0)), None, "random seed", positional=False)
 register(
     LayerType(
         "Dropout",
-        (_RATE, Param("noise_shape", Optional(TupleOf(Optional(Int(1)))), None, "shape of the dropout mask"), _SEED),
+        (
+            _RATE,
+            Param(
+                "noise_shape",
+                Optional(TupleOf(Optional(Int(1)))),
+                None,
+                "shape of the dropout mask",
+            ),
+            _SEED,
+        ),
         identity,
         "Randomly sets input units to 0 during training.",
         category="regularization",
@@ -247,7 +256,13 @@ def _reshape_output(cfg, x):
 register(
     LayerType(
         "Reshape",
-        (Param("target_shape", TupleOf(Int(), min_len=1), doc="shape without the batch axis; one -1 is inferred"),),
+        (
+            Param(
+                "target_shape",
+                TupleOf(Int(), min_len=1),
+                doc="shape without the batch axis; one -1 is inferred",
+            ),
+        ),
         _reshape_output,
         "Reshapes the input to `target_shape` (batch axis kept).",
         category="reshaping",
@@ -267,7 +282,11 @@ def _permute_output(cfg, x):
 register(
     LayerType(
         "Permute",
-        (Param("dims", TupleOf(Int(1), min_len=1), doc="permutation of the non-batch axes, from 1"),),
+        (
+            Param(
+                "dims", TupleOf(Int(1), min_len=1), doc="permutation of the non-batch axes, from 1"
+            ),
+        ),
         _permute_output,
         "Permutes the non-batch axes.",
         category="reshaping",
@@ -292,7 +311,10 @@ register(
 register(
     LayerType(
         "Rescaling",
-        (Param("scale", Float(), doc="multiplier"), Param("offset", Float(), 0.0, "added after scaling")),
+        (
+            Param("scale", Float(), doc="multiplier"),
+            Param("offset", Float(), 0.0, "added after scaling"),
+        ),
         identity,
         "Multiplies inputs by `scale` and adds `offset`.",
         category="preprocessing",

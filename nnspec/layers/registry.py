@@ -39,9 +39,7 @@ class Weights:
     non_trainable: int = 0
 
     def __add__(self, other: Weights) -> Weights:
-        return Weights(
-            self.trainable + other.trainable, self.non_trainable + other.non_trainable
-        )
+        return Weights(self.trainable + other.trainable, self.non_trainable + other.non_trainable)
 
     def __mul__(self, k: int) -> Weights:
         return Weights(self.trainable * k, self.non_trainable * k)
@@ -93,10 +91,14 @@ class LayerType:
 LAYERS: dict[str, LayerType] = {}
 
 COMMON = (
-    Param("trainable", Bool(), True, "whether the weights are updated in training", positional=False),
+    Param(
+        "trainable", Bool(), True, "whether the weights are updated in training", positional=False
+    ),
     Param(
         "dtype",
-        Optional(Choice(("float16", "bfloat16", "float32", "float64", "mixed_float16", "mixed_bfloat16"))),
+        Optional(
+            Choice(("float16", "bfloat16", "float32", "float64", "mixed_float16", "mixed_bfloat16"))
+        ),
         None,
         "dtype policy of the layer",
         positional=False,
@@ -146,10 +148,19 @@ DATA_FORMAT = Param("data_format", DataFormat(), "channels_last", "where the cha
 
 def kernel_params(prefix: str = "kernel", activation: bool = True) -> tuple[Param, ...]:
     """activation, use_bias and the initializer/regularizer/constraint family."""
-    head = (Param("activation", ACTIVATION, None, "activation applied to the output"),) if activation else ()
+    head = (
+        (Param("activation", ACTIVATION, None, "activation applied to the output"),)
+        if activation
+        else ()
+    )
     return head + (
         Param("use_bias", Bool(), True, "whether to add a bias vector"),
-        Param(f"{prefix}_initializer", INITIALIZER, "glorot_uniform", f"initializer of the {prefix} weights"),
+        Param(
+            f"{prefix}_initializer",
+            INITIALIZER,
+            "glorot_uniform",
+            f"initializer of the {prefix} weights",
+        ),
         Param("bias_initializer", INITIALIZER, "zeros", "initializer of the bias"),
         Param(f"{prefix}_regularizer", REGULARIZER, None, f"penalty on the {prefix} weights"),
         Param("bias_regularizer", REGULARIZER, None, "penalty on the bias"),
@@ -178,9 +189,7 @@ def need_rank(x: Shape, layer: str, rank: int | None = None, min_rank: int | Non
             f"({_rank_example(rank)}), received {show(x)} of rank {len(x)}"
         )
     if min_rank is not None and len(x) < min_rank:
-        raise ShapeError(
-            f"{layer} expects an input of rank {min_rank} or more, received {show(x)}"
-        )
+        raise ShapeError(f"{layer} expects an input of rank {min_rank} or more, received {show(x)}")
 
 
 def _rank_example(rank: int) -> str:
@@ -240,9 +249,7 @@ def resolve_layer(call: ir.Call) -> LayerCall:
     """Look up and bind a layer call; errors raise ArgError with diagnostics."""
     layer = LAYERS.get(call.name)
     if layer is None:
-        raise ArgError(
-            f"unknown layer type `{call.name}`", "E101", did_you_mean(call.name, LAYERS)
-        )
+        raise ArgError(f"unknown layer type `{call.name}`", "E101", did_you_mean(call.name, LAYERS))
     bound = bind(call, layer.params, f"layer {layer.name}")
     if not bound.ok:
         raise ArgError(

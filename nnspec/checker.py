@@ -1,0 +1,162 @@
+"""IR -> checked IR: inputs, graph, shapes, data and training settings."""
+
+from __future__ import annotations
+
+from . import ir
+from .argtypes import SHAPE, ArgError, Choice
+from .checked import CheckedModel, Data, InputNode
+from .datasets import SETTINGS, SOURCES, sample_shape
+from .diagnostics import Diagnostic, Severity, did_you_mean
+from .graph import build_graph
+from .infer import infer
+from .semantics import check_training
+from .signature import Param, bind, bind_settings
+from .training import COMPILE, EVALUATE, FIT
+
+DTYPES = ("float32", "float16", "bfloat16", "float64", "int32", "int64", "uint8", "bool")
+INPUT_PARAMS = (
+    Param("shape", SHAPE, doc="shape of one sample, None for a variable size"),
+    Param("dtype", Choice(DTYPES), "float32", "element type", positional=False),
+)
+SAVE_SUFFIXES = (".keras", ".h5")
+
+
+def check(spec: ir.Spec, diags: list[Diagnostic]) -> CheckedModel | None:
+    """Check a spec; return the checked model, or None if it cannot be built."""
+    inputs = _inputs(spec, diags)
+    data = _data(spec.data, diags)
+    settings = {
+        "compile": _settings(spec.compile, COMPILE, diags),
+        "fit": _settings(spec.fit, FIT, diags),
+    }
+    for action in spec.actions:
+        _action(action, diags)
+    if spec.architecture is None:
+        diags.append(
+            Diagnostic(
+                "E207",
+                "the spec has no architecture",
+                spec.model.span if spec.model else spec.span,
+                ("add a `sequential { ... }` or a `graph { ... }` block",),
+            )
+        )
+        return None
+    if not inputs:
+        diags.append(
+            Diagnostic(
+                "E207",
+                "the model has no input",
+                spec.architecture.span,
+                ("declare one before the architecture, e.g. `input image: (28, 28, 1)`",),
+            )
+        )
+        return None
+    graph = build_graph(spec.architecture, inputs, spec.outputs, diags)
+    infer(graph, inputs, diags)
+    model = CheckedModel(
+        name=spec.model.name if spec.model else "model",
+        description=spec.model.description if spec.model else None,
+        inputs=inputs,
+        layers=graph.layers,
+        nodes=tuple(graph.nodes),
+        outputs=tuple(graph.outputs),
+        sequential=graph.sequential,
+        data=data,
+        compile=settings["compile"],
+        fit=settings["fit"],
+        actions=spec.actions,
+    )
+    if not any(d.is_error for d in diags):
+        check_training(model, spec, diags)
+    if spec.fit is not None and spec.data is None:
+        diags.append(
+            Diagnostic(
+                "W501",
+                "`fit` without a `data` block: `nnspec run` has nothing to train on",
+                spec.fit.span,
+                ("add e.g. `data digits { test_split: 0.2 }`",),
+                Severity.WARNING,
+            )
+        )
+    return model
+
+
+def _inputs(spec: ir.Spec, diags: list[Diagnostic]) -> tuple[InputNode, ...]:
+    found: dict[str, InputNode] = {}
+    for decl in spec.inputs:
+        shape_value = decl.shape
+        if isinstance(shape_value, ir.Const) and type(shape_value.value) is int:
+            shape_value = ir.Seq((shape_value,), False, shape_value.span)  # `input x: 20`
+        call = ir.Call("input", (shape_value,), decl.kwargs, decl.span, decl.span)
+        bound = bind(call, INPUT_PARAMS, f"input `{decl.name}`")
+        diags.extend(bound.diagnostics)
+        if decl.name in found:
+            diags.append(
+                Diagnostic(
+                    "E201",
+                    f"input `{decl.name}` is declared twice",
+                    decl.span,
+                    (f"first declared at line {found[decl.name].span.line}",),
+                )
+            )
+            continue
+        if bound.ok:
+            cfg = bound.config
+            if not cfg.shape:
+                diags.append(
+                    Diagnostic("E303", "an input needs at least one dimension", decl.shape.span)
+                )
+                continue
+            found[decl.name] = InputNode(decl.name, (None, *cfg.shape), cfg.dtype, decl.span)
+    return tuple(found.values())
+
+
+def _data(decl: ir.DataDecl | None, diags: list[Diagnostic]) -> Data | None:
+    if decl is None:
+        return None
+    source = SOURCES.get(decl.source.name)
+    if source is None:
+        diags.append(
+            Diagnostic(
+                "E113",
+                f"unknown data source `{decl.source.name}`",
+                decl.source.name_span,
+                did_you_mean(decl.source.name, SOURCES)
+                or (f"known sources: {', '.join(SOURCES)}",),
+            )
+        )
+        return None
+    bound = bind(decl.source, source.params, f"data source `{source.name}`")
+    settings = bind_settings(decl.settings or ir.Mapping((), decl.span), SETTINGS, "data")
+    diags.extend(bound.diagnostics + settings.diagnostics)
+    if not (bound.ok and settings.ok):
+        return None
+    try:
+        info = source.info(bound.config)
+        shape = sample_shape(info, settings.config)
+    except ArgError as err:
+        diags.append(Diagnostic(err.code, err.message, decl.span, err.hints))
+        return None
+    return Data(source, bound.config, settings.config, info, shape, decl.span)
+
+
+def _settings(block: ir.Settings | None, params, diags: list[Diagnostic]):
+    if block is None:
+        return None
+    bound = bind_settings(block.mapping, params, block.keyword)
+    diags.extend(bound.diagnostics)
+    return bound.config if bound.ok else None
+
+
+def _action(action: ir.Action, diags: list[Diagnostic]) -> None:
+    if action.keyword == "evaluate" and action.settings is not None:
+        diags.extend(bind_settings(action.settings, EVALUATE, "evaluate").diagnostics)
+    if action.keyword == "save" and not action.path.endswith(SAVE_SUFFIXES):
+        diags.append(
+            Diagnostic(
+                "E106",
+                f"cannot save a model as `{action.path}`: Keras saves `.keras` or `.h5` files",
+                action.span,
+                (f"e.g. `save \"{action.path.rsplit('.', 1)[0]}.keras\"`",),
+            )
+        )
