@@ -168,6 +168,9 @@ def _loss_fits(
         return
     units, act = shape[-1], activation_of(model, ref)
     data = model.data
+    if data is not None and data.settings.target == "inputs":
+        _reconstructs(model, shape, span, diags)
+        return
     classes = data.info.classes if data else None
     task = data.info.task if data else "unknown"
     labels = data.settings.labels if data else None
@@ -263,3 +266,17 @@ def _loss_fits(
                     Severity.WARNING,
                 )
             )
+
+
+def _reconstructs(model: CheckedModel, shape, span: Span, diags: list[Diagnostic]) -> None:
+    """With `target: inputs` (an autoencoder) the output must have the sample's shape."""
+    data = model.data
+    if data.sample_shape is not None and shape[1:] != data.sample_shape:
+        diags.append(
+            Diagnostic(
+                "E501",
+                f"with `target: inputs` the output must reproduce samples of shape "
+                f"{show(data.sample_shape)}, but it has shape {show(shape[1:])}",
+                span,
+            )
+        )
