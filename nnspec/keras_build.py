@@ -53,3 +53,36 @@ def make_layer(layer: LayerCall, name: str | None = None):
     if name is not None:
         kwargs["name"] = name
     return cls(**kwargs)
+
+
+def build_model(model):
+    """A Keras model with the checked model's layers, names and edges.
+
+    `model` is a `CheckedModel`; a plain chain becomes `keras.Sequential`.
+    """
+    import keras
+
+    inputs = {
+        inp.name: keras.Input(shape=inp.shape[1:], dtype=inp.dtype, name=inp.name)
+        for inp in model.inputs
+    }
+    layers = {name: make_layer(layer.call, name) for name, layer in model.layers.items()}
+    if model.sequential:
+        first = next(iter(inputs.values()))
+        return keras.Sequential([first, *(layers[n.layer] for n in model.nodes)], name=model.name)
+    tensors = {(name, 0): tensor for name, tensor in inputs.items()}
+
+    def tensor(ref):
+        value = tensors[(ref.source, ref.app)]
+        return value[ref.index] if ref.index is not None else value
+
+    for node in model.nodes:
+        args = [tensor(r) for r in node.inputs]
+        multi = model.layers[node.layer].call.type.multi_input
+        tensors[(node.layer, node.app)] = layers[node.layer](args if multi else args[0])
+    outputs = [tensor(r) for r in model.outputs]
+    return keras.Model(
+        inputs=list(inputs.values()) if len(inputs) > 1 else next(iter(inputs.values())),
+        outputs=outputs if len(outputs) > 1 else outputs[0],
+        name=model.name,
+    )
