@@ -265,7 +265,8 @@ class _Builder:
             self.graph.outputs = [
                 TensorRef(n.layer, n.app) for n in nodes if (n.layer, n.app) not in consumed
             ]
-        self._reachability(order)
+        if not self.graph.broken:  # with a layer missing, reachability is guesswork
+            self._reachability(order)
         self.graph.nodes = order
         self.graph.sequential = self._is_chain(order)
         return self.graph

@@ -75,6 +75,7 @@ _AXES = {
     2: ("height", "width"),
     3: ("depth", "height", "width"),
 }
+SPATIAL_AXES = {1: "steps axis", 2: "height and width axes", 3: "depth, height and width axes"}
 
 
 def _layout(rank: int, data_format: str) -> str:
@@ -145,7 +146,7 @@ def windowed(
         dilated = f", dilation_rate={dilation}" if max(dilation) > 1 else ""
         raise ShapeError(
             f"{layer} expects spatial sizes of at least {'x'.join(map(str, span))} "
-            f"for {what}={window}{dilated} with padding=\"valid\", received {show(x)}",
+            f'for {what}={window}{dilated} with padding="valid", received {show(x)}',
             hints=(
                 f'use padding="same", a smaller {what}, or less downsampling before this layer',
             ),
@@ -164,7 +165,9 @@ def _strided_dilation(cfg, layer: str) -> None:
 # ---- parameters -----------------------------------------------------------------
 
 _FILTERS = Param("filters", Int(1), doc="number of output channels (filters)")
-_GROUPS = Param("groups", Int(1), 1, "channel groups convolved separately; divides channels and filters")
+_GROUPS = Param(
+    "groups", Int(1), 1, "channel groups convolved separately; divides channels and filters"
+)
 _DEPTH_MULTIPLIER = Param(
     "depth_multiplier", Int(1), 1, "depthwise output channels per input channel"
 )
@@ -186,7 +189,9 @@ def _padding(causal: bool = False) -> Param:
             "valid",
             "`valid` (none), `same` (output = ceil(input / strides)) or `causal` (left only)",
         )
-    return Param("padding", PADDING, "valid", "`valid` (none) or `same` (output = ceil(input / strides))")
+    return Param(
+        "padding", PADDING, "valid", "`valid` (none) or `same` (output = ceil(input / strides))"
+    )
 
 
 def _dilation(rank: int) -> Param:
@@ -222,9 +227,7 @@ def _conv_input(cfg, x, layer: str, rank: int):
 def _conv_output(cfg, x, layer: str, rank: int):
     _strided_dilation(cfg, layer)
     spatial, _ = _conv_input(cfg, x, layer, rank)
-    out = windowed(
-        x, layer, spatial, cfg.kernel_size, cfg.strides, cfg.padding, cfg.dilation_rate
-    )
+    out = windowed(x, layer, spatial, cfg.kernel_size, cfg.strides, cfg.padding, cfg.dilation_rate)
     return join_spatial(x[0], out, cfg.filters, cfg.data_format)
 
 
@@ -233,12 +236,6 @@ def _conv_weights(cfg, x, layer: str, rank: int):
     kernel = math.prod(cfg.kernel_size) * (channels // cfg.groups) * cfg.filters
     return Weights(kernel + (cfg.filters if cfg.use_bias else 0))
 
-
-_OVER = {
-    1: "steps axis (sequences)",
-    2: "height and width axes (images)",
-    3: "depth, height and width axes (volumes)",
-}
 
 for _rank in (1, 2, 3):
     _name = f"Conv{_rank}D"
@@ -256,7 +253,7 @@ for _rank in (1, 2, 3):
                 *kernel_params(),
             ),
             partial(_conv_output, layer=_name, rank=_rank),
-            f"{_rank}D convolution: `filters` kernels slid over the {_OVER[_rank]}.",
+            f"{_rank}D convolution: `filters` learned kernels slid over the {SPATIAL_AXES[_rank]}.",
             weights=partial(_conv_weights, layer=_name, rank=_rank),
             aliases=(f"Convolution{_rank}D",),
             category="convolution",
@@ -290,7 +287,7 @@ def _transpose_output(cfg, x, layer: str, rank: int):
         raise ShapeError(
             f"{layer} expects an input giving a non-empty output, received {show(x)}: "
             f"the output sizes would be {show(out)}",
-            hints=("use an odd kernel_size or a larger output_padding with padding=\"same\"",),
+            hints=('use an odd kernel_size or a larger output_padding with padding="same"',),
         )
     return join_spatial(x[0], out, cfg.filters, cfg.data_format)
 
@@ -336,9 +333,7 @@ def _depthwise_input(cfg, x, layer: str, rank: int):
 
 def _separable_output(cfg, x, layer: str, rank: int):
     spatial, _ = _depthwise_input(cfg, x, layer, rank)
-    out = windowed(
-        x, layer, spatial, cfg.kernel_size, cfg.strides, cfg.padding, cfg.dilation_rate
-    )
+    out = windowed(x, layer, spatial, cfg.kernel_size, cfg.strides, cfg.padding, cfg.dilation_rate)
     return join_spatial(x[0], out, cfg.filters, cfg.data_format)
 
 
@@ -352,8 +347,18 @@ def _separable_weights(cfg, x, layer: str, rank: int):
 _DEPTHWISE_PARAMS = (
     Param("activation", ACTIVATION, None, "activation applied to the output"),
     Param("use_bias", Bool(), True, "whether to add a bias vector"),
-    Param("depthwise_initializer", INITIALIZER, "glorot_uniform", "initializer of the depthwise kernel"),
-    Param("pointwise_initializer", INITIALIZER, "glorot_uniform", "initializer of the pointwise kernel"),
+    Param(
+        "depthwise_initializer",
+        INITIALIZER,
+        "glorot_uniform",
+        "initializer of the depthwise kernel",
+    ),
+    Param(
+        "pointwise_initializer",
+        INITIALIZER,
+        "glorot_uniform",
+        "initializer of the pointwise kernel",
+    ),
     Param("bias_initializer", INITIALIZER, "zeros", "initializer of the bias"),
     Param("depthwise_regularizer", REGULARIZER, None, "penalty on the depthwise kernel"),
     Param("pointwise_regularizer", REGULARIZER, None, "penalty on the pointwise kernel"),
@@ -393,9 +398,7 @@ for _rank in (1, 2):
 
 def _depthwise_output(cfg, x, layer: str, rank: int):
     spatial, channels = _depthwise_input(cfg, x, layer, rank)
-    out = windowed(
-        x, layer, spatial, cfg.kernel_size, cfg.strides, cfg.padding, cfg.dilation_rate
-    )
+    out = windowed(x, layer, spatial, cfg.kernel_size, cfg.strides, cfg.padding, cfg.dilation_rate)
     return join_spatial(x[0], out, channels * cfg.depth_multiplier, cfg.data_format)
 
 

@@ -6,7 +6,7 @@ from functools import partial
 
 from ..argtypes import Bool, IntTuple, Optional
 from ..signature import Param
-from .conv import join_spatial, need_spatial, windowed
+from .conv import SPATIAL_AXES, join_spatial, need_spatial, windowed
 from .registry import DATA_FORMAT, PADDING, LayerType, register
 
 # ---- MaxPooling / AveragePooling ---------------------------------------------------
@@ -28,26 +28,26 @@ def _pool_params(rank: int, default_size: tuple[int, ...] | None) -> tuple[Param
     )
     return (
         size,
-        Param("strides", Optional(IntTuple(rank)), None, "step of the window; None means pool_size"),
-        Param("padding", PADDING, "valid", "`valid` (none) or `same` (output = ceil(input / strides))"),
+        Param(
+            "strides", Optional(IntTuple(rank)), None, "step of the window; None means pool_size"
+        ),
+        Param(
+            "padding", PADDING, "valid", "`valid` (none) or `same` (output = ceil(input / strides))"
+        ),
         DATA_FORMAT,
     )
 
 
-_WHAT = {1: "steps axis", 2: "height and width axes", 3: "depth, height and width axes"}
-
-for _rank in (1, 2, 3):
-    for _mode, _short, _default, _verb in (
-        ("Max", "Max", (2,) * _rank, "maximum"),
-        ("Average", "Avg", None, "average"),  # Keras gives AveragePooling no default size
-    ):
+for _mode, _short, _verb in (("Max", "Max", "maximum"), ("Average", "Avg", "average")):
+    for _rank in (1, 2, 3):
+        _default = (2,) * _rank if _mode == "Max" else None  # AveragePooling has no default
         _name = f"{_mode}Pooling{_rank}D"
         register(
             LayerType(
                 _name,
                 _pool_params(_rank, _default),
                 partial(_pool_output, layer=_name, rank=_rank),
-                f"{_rank}D {_verb} pooling: the {_verb} of each window over the {_WHAT[_rank]}.",
+                f"{_rank}D {_verb} pooling: the {_verb} of each window over the {SPATIAL_AXES[_rank]}.",
                 aliases=(f"{_short}Pool{_rank}D",),
                 category="pooling",
             )
@@ -69,15 +69,15 @@ _GLOBAL_PARAMS = (
     Param("keepdims", Bool(), False, "keep the pooled axes with size 1"),
 )
 
-for _rank in (1, 2, 3):
-    for _mode, _short, _verb in (("Max", "Max", "maximum"), ("Average", "Avg", "average")):
+for _mode, _short, _verb in (("Max", "Max", "maximum"), ("Average", "Avg", "average")):
+    for _rank in (1, 2, 3):
         _name = f"Global{_mode}Pooling{_rank}D"
         register(
             LayerType(
                 _name,
                 _GLOBAL_PARAMS,
                 partial(_global_output, layer=_name, rank=_rank),
-                f"Global {_verb} pooling over the whole {_WHAT[_rank]}: one value per channel.",
+                f"Global {_verb} pooling over the whole {SPATIAL_AXES[_rank]}: one value per channel.",
                 aliases=(f"Global{_short}Pool{_rank}D",),
                 category="pooling",
             )
