@@ -35,6 +35,9 @@ def keras_value(param: Param, value):
         config = {k: ir.plain(v) for k, v in zip(allowed, value.args)}
         config.update({kw.name: ir.plain(kw.value) for kw in value.kwargs})
         module = _modules()[named.kind]
+        factory = getattr(module, value.name, None)
+        if callable(factory):
+            return factory(**config)
         return module.deserialize({"class_name": value.name, "config": config})
     return value
 
