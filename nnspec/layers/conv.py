@@ -91,12 +91,8 @@ def need_spatial(x, layer: str, rank: int, data_format: str = "channels_last"):
         hints = []
         other = layer.replace(f"{rank}D", f"{len(x) - 2}D")
         if len(x) == rank + 1 and len(x) > 1:
-            if data_format == "channels_last":
-                target = (*x[1:], 1)
-                example = f"Reshape({show(target)})" if None not in target else "Reshape"
-            else:
-                target = (1, *x[1:])
-                example = f"Reshape({show(target)})" if None not in target else "Reshape"
+            target = (*x[1:], 1) if data_format == "channels_last" else (1, *x[1:])
+            example = "Reshape" if None in target else f"Reshape({show(target)})"
             hints.append(f"add a channel axis of size 1 with {example} before it")
         if other != layer and other in LAYERS:
             hints.append(f"for a rank-{len(x)} input use {other}")
@@ -118,10 +114,11 @@ def join_spatial(batch, spatial, channels, data_format: str = "channels_last") -
 
 
 def need_channels(x, layer: str, channels: int | None) -> int:
+    """The channel count, which sizes the kernel and so must be known."""
     if channels is None:
         raise ShapeError(
             f"{layer} expects a known number of channels, received {show(x)}",
-            hints=("give the input a fixed channel size, e.g. `(None, None, 3)` for images",),
+            hints=("the kernel's size depends on it: give the channel axis a fixed size",),
         )
     return channels
 
@@ -213,7 +210,7 @@ def _output_padding(rank: int) -> Param:
 def _conv_input(cfg, x, layer: str, rank: int):
     spatial, channels = need_spatial(x, layer, rank, cfg.data_format)
     channels = need_channels(x, layer, channels)
-    groups = cfg.get("groups", 1)
+    groups = cfg.groups
     if cfg.filters % groups:
         raise bad_arg(f"{layer} filters={cfg.filters} must be divisible by groups={groups}")
     if channels % groups:
@@ -283,13 +280,17 @@ def _transpose_output(cfg, x, layer: str, rank: int):
         transpose_length(s, k, st, cfg.padding, op, d)
         for s, k, st, op, d in zip(spatial, cfg.kernel_size, cfg.strides, pads, cfg.dilation_rate)
     )
+    shape = join_spatial(x[0], out, cfg.filters, cfg.data_format)
     if any(n is not None and n <= 0 for n in out):
         raise ShapeError(
-            f"{layer} expects an input giving a non-empty output, received {show(x)}: "
-            f"the output sizes would be {show(out)}",
-            hints=('use an odd kernel_size or a larger output_padding with padding="same"',),
+            f"{layer} expects an input that gives a non-empty output, received {show(x)}: "
+            f"the output would be {show(shape)}",
+            hints=(
+                'with padding="same", an even kernel_size and output_padding=0 the output is '
+                "(input - 1) * strides: leave output_padding unset or raise it",
+            ),
         )
-    return join_spatial(x[0], out, cfg.filters, cfg.data_format)
+    return shape
 
 
 def _transpose_weights(cfg, x, layer: str, rank: int):
@@ -344,7 +345,7 @@ def _separable_weights(cfg, x, layer: str, rank: int):
     return Weights(depthwise + pointwise + (cfg.filters if cfg.use_bias else 0))
 
 
-_DEPTHWISE_PARAMS = (
+_SEPARABLE_PARAMS = (
     Param("activation", ACTIVATION, None, "activation applied to the output"),
     Param("use_bias", Bool(), True, "whether to add a bias vector"),
     Param(
@@ -382,7 +383,7 @@ for _rank in (1, 2):
                 DATA_FORMAT,
                 _dilation(_rank),
                 _DEPTH_MULTIPLIER,
-                *_DEPTHWISE_PARAMS,
+                *_SEPARABLE_PARAMS,
             ),
             partial(_separable_output, layer=_name, rank=_rank),
             f"Depthwise separable {_rank}D convolution: a per-channel convolution, "

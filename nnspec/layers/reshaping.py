@@ -60,6 +60,11 @@ def _upsampling_output(cfg, x, layer: str, rank: int):
     return _spatial_output(cfg, x, layer, rank, lambda s, axis: s * size[axis])
 
 
+_UPSAMPLING_DOC = {
+    1: "Repeats each step `size` times along the steps axis.",
+    2: "Upsamples the height and width axes by `size` (repeats rows and columns, or interpolates).",
+    3: "Repeats the input along the depth, height and width axes by `size`.",
+}
 _INTERPOLATIONS = ("bilinear", "nearest", "lanczos3", "lanczos5", "bicubic", "area")
 
 _UPSAMPLING_PARAMS = {
@@ -79,7 +84,7 @@ for _rank in (1, 2, 3):
             _name,
             _UPSAMPLING_PARAMS[_rank],
             partial(_upsampling_output, layer=_name, rank=_rank),
-            f"Repeats the input along the {SPATIAL_AXES[_rank]} by `size`.",
+            _UPSAMPLING_DOC[_rank],
             category="reshaping",
         )
     )
