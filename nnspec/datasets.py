@@ -183,7 +183,12 @@ SETTINGS = (
     Param("test_split", Float(0.0, 1.0, open_low=True, open_high=True), 0.2, "held-out fraction"),
     Param("seed", Optional(Int(0)), None, "seed of the split and shuffling"),
     Param("limit", Optional(Int(1)), None, "use only the first N training samples"),
-    Param("target", Choice(("labels", "inputs")), "labels", "learn the labels, or reconstruct the inputs"),
+    Param(
+        "target",
+        Choice(("labels", "inputs")),
+        "labels",
+        "learn the labels, or reconstruct the inputs",
+    ),
 )
 
 

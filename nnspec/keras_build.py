@@ -48,6 +48,13 @@ def layer_kwargs(layer: LayerCall) -> dict:
     return {name: keras_value(params[name], layer.config[name]) for name in layer.config.explicit}
 
 
+def call_layer(keras_layer, kind, tensors: list):
+    """Apply a Keras layer to its input tensors the way its class expects."""
+    if kind.spread_inputs:
+        return keras_layer(*tensors)
+    return keras_layer(tensors if kind.multi_input else tensors[0])
+
+
 def make_layer(layer: LayerCall, name: str | None = None):
     import keras
 
@@ -81,8 +88,8 @@ def build_model(model):
 
     for node in model.nodes:
         args = [tensor(r) for r in node.inputs]
-        multi = model.layers[node.layer].call.type.multi_input
-        tensors[(node.layer, node.app)] = layers[node.layer](args if multi else args[0])
+        kind = model.layers[node.layer].call.type
+        tensors[(node.layer, node.app)] = call_layer(layers[node.layer], kind, args)
     outputs = [tensor(r) for r in model.outputs]
     return keras.Model(
         inputs=list(inputs.values()) if len(inputs) > 1 else next(iter(inputs.values())),

@@ -16,8 +16,7 @@ def summary(text: str) -> dict:
 
 
 def test_fan_out_and_inline_layers():
-    s = summary(
-        """
+    s = summary("""
         input x: (8,)
         graph {
             x -> [a, b]
@@ -25,16 +24,14 @@ def test_fan_out_and_inline_layers():
             b = Dense(4)
             [a, b] -> Concatenate() -> Dense(2)
         }
-        """
-    )
+        """)
     names = [r["name"] for r in s["layers"]]
     assert names == ["x", "a", "b", "concatenate", "dense"]
     assert s["layers"][3]["shape"] == [None, 8]
 
 
 def test_edges_in_any_order_and_fan_in_order():
-    s = summary(
-        """
+    s = summary("""
         input x: (3,)
         input y: (5,)
         graph {
@@ -42,15 +39,13 @@ def test_edges_in_any_order_and_fan_in_order():
             y -> m
             x -> m
         }
-        """
-    )
+        """)
     merged = s["layers"][-1]
     assert merged["connected_to"] == ["y[0][0]", "x[0][0]"]
 
 
 def test_shared_layer_counts_weights_once():
-    two = summary(
-        """
+    two = summary("""
         input left: (10,)
         input right: (10,)
         graph {
@@ -59,15 +54,13 @@ def test_shared_layer_counts_weights_once():
             left -> shared -> join
             right -> shared -> join
         }
-        """
-    )
+        """)
     assert two["total_params"] == 44  # 10*4 + 4, once
     assert [r["name"] for r in two["layers"]][3] == "shared (shared, call 2)"
 
 
 def test_shared_layer_reference_must_be_unambiguous():
-    assert "E209" in codes(
-        """
+    assert "E209" in codes("""
         input a: (3,)
         input b: (3,)
         graph {
@@ -77,8 +70,7 @@ def test_shared_layer_reference_must_be_unambiguous():
             b -> s
             s -> out
         }
-        """
-    )
+        """)
 
 
 def test_multi_output_layer_needs_an_index():
@@ -97,8 +89,7 @@ def test_multi_output_layer_needs_an_index():
 
 
 def test_cycle_is_reported_with_its_path():
-    result = compile_text(
-        """
+    result = compile_text("""
         input x: (3,)
         graph {
             a = Dense(3)
@@ -106,15 +97,13 @@ def test_cycle_is_reported_with_its_path():
             m = Add()
             [x, b] -> m -> a -> b
         }
-        """
-    )
+        """)
     cycle = [d for d in result.diagnostics if d.code == "E203"]
     assert cycle and "->" in cycle[0].message
 
 
 def test_unreachable_and_dead_end():
-    got = codes(
-        """
+    got = codes("""
         input x: (3,)
         graph {
             a = Dense(3)
@@ -125,8 +114,7 @@ def test_unreachable_and_dead_end():
             a -> side
         }
         output b
-        """
-    )
+        """)
     assert sorted(got) == ["E204", "E205"]  # lonely is never connected; side leads nowhere
 
 

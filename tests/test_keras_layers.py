@@ -19,7 +19,6 @@ pytestmark = pytest.mark.keras
 
 # Keras layers whose call takes the inputs as separate arguments (query, value, key)
 # rather than as one list.
-SPREAD_INPUTS = {"MultiHeadAttention"}
 
 
 def test_every_layer_has_a_case():
@@ -38,7 +37,9 @@ def _raw_keras(value):
         cls = getattr(keras.layers, value.name, None)
         if cls is None:
             return value.name  # an initializer or regularizer name: as Keras reads a string
-        return cls(*map(_raw_keras, value.args), **{k.name: _raw_keras(k.value) for k in value.kwargs})
+        return cls(
+            *map(_raw_keras, value.args), **{k.name: _raw_keras(k.value) for k in value.kwargs}
+        )
     if isinstance(value, ir.Seq):
         items = [_raw_keras(v) for v in value.items]
         return items if value.is_list else tuple(items)
@@ -50,18 +51,13 @@ def _keras_result(case, checked=True):
     straight from the written arguments, so Keras judges them itself."""
     import keras
 
-    from nnspec.keras_build import make_layer
+    from nnspec.keras_build import call_layer, make_layer
     from nnspec.layers.registry import LAYERS, resolve_layer
 
-    if checked:
-        layer = resolve_layer(case.call())
-        keras_layer, multi = make_layer(layer), layer.type.multi_input
-    else:
-        keras_layer = _raw_keras(case.call())
-        kind = LAYERS.get(case.call().name)
-        multi = kind is not None and kind.multi_input
+    kind = LAYERS[case.call().name]
+    keras_layer = make_layer(resolve_layer(case.call())) if checked else _raw_keras(case.call())
     inputs = [keras.Input(batch_shape=shape) for shape in case.shapes]
-    out = keras_layer(inputs if multi else inputs[0])
+    out = call_layer(keras_layer, kind, inputs)
     shapes = [tuple(t.shape) for t in out] if isinstance(out, (list, tuple)) else tuple(out.shape)
 
     def count(weights):

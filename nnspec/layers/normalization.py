@@ -68,9 +68,7 @@ class RenormClipping(ArgType):
         out = {}
         for entry in value.entries:
             if entry.key not in ("rmax", "rmin", "dmax"):
-                raise ArgError(
-                    f"unknown key `{entry.key}`; expected {self.describe}", "E106"
-                )
+                raise ArgError(f"unknown key `{entry.key}`; expected {self.describe}", "E106")
             out[entry.key] = Float().convert(entry.value)
         if "rmax" in out and "rmin" in out and out["rmax"] < out["rmin"]:
             raise ArgError(
@@ -102,7 +100,9 @@ register(
             Param("momentum", Float(0.0, 1.0), 0.99, "momentum of the moving averages"),
             Param("epsilon", Float(0.0), 1e-3, "small constant added to the variance"),
             *_scale_params(),
-            Param("moving_mean_initializer", INITIALIZER, "zeros", "initializer of the moving mean"),
+            Param(
+                "moving_mean_initializer", INITIALIZER, "zeros", "initializer of the moving mean"
+            ),
             Param(
                 "moving_variance_initializer",
                 INITIALIZER,

@@ -76,6 +76,7 @@ class LayerType:
     max_inputs: int | None = 1
     lint: Callable[[Config, object], list[tuple[str, str]]] | None = None
     category: str = "core"
+    spread_inputs: bool = False  # called as layer(a, b), not layer([a, b])
 
     @property
     def multi_input(self) -> bool:
