@@ -171,7 +171,11 @@ def summary(spec: str, fmt: str) -> None:
         click.echo(render(result.model))
 
 
-@main.command()
+@main.command(epilog="""\b
+Examples:
+  nnspec codes
+  nnspec codes | grep E4      the training-setup checks
+""")
 def codes() -> None:
     """List every diagnostic code with its meaning."""
     for code, meaning in CODES.items():

@@ -42,6 +42,8 @@ class _Builder:
         self.pending: list[tuple[Node, int, _Pending]] = []
         self.taken = set(self.inputs)
         self.counters: dict[str, int] = {}
+        self.applications: dict[str, int] = {}  # layer name -> times applied
+        self.first_error = len(diags)
 
     def error(self, code: str, message: str, span: Span, *hints: str) -> None:
         self.diags.append(Diagnostic(code, message, span, tuple(hints)))
@@ -98,7 +100,8 @@ class _Builder:
 
     def apply(self, name: str, span: Span) -> Node:
         """A new application of layer `name` (the first, or a shared one)."""
-        app = sum(1 for key in self.nodes if key[0] == name)
+        app = self.applications.get(name, 0)
+        self.applications[name] = app + 1
         node = Node(name, app)
         self.nodes[(name, app)] = node
         self.spans[(name, app)] = span
@@ -175,12 +178,12 @@ class _Builder:
         return None
 
     def resolve(self, p: _Pending) -> TensorRef | None:
-        apps = [key[1] for key in self.nodes if key[0] == p.layer]
+        apps = self.applications.get(p.layer, 0)
         if p.app is None:
-            if len(apps) > 1:
+            if apps > 1:
                 self.error(
                     "E209",
-                    f"`{p.layer}` is applied {len(apps)} times (shared weights); "
+                    f"`{p.layer}` is applied {apps} times (shared weights); "
                     "this reference does not say which application",
                     p.span,
                     "continue each application in the chain that applies it: `a -> shared -> next`",
@@ -265,7 +268,9 @@ class _Builder:
             self.graph.outputs = [
                 TensorRef(n.layer, n.app) for n in nodes if (n.layer, n.app) not in consumed
             ]
-        if not self.graph.broken:  # with a layer missing, reachability is guesswork
+        edge_errors = [d for d in self.diags[self.first_error :] if d.code != "E204"]
+        if not self.graph.broken and not edge_errors:
+            # With a layer or an edge missing, reachability would be guesswork.
             self._reachability(order)
         self.graph.nodes = order
         self.graph.sequential = self._is_chain(order)

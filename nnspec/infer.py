@@ -16,6 +16,8 @@ def infer(graph: Graph, inputs: tuple[InputNode, ...], diags: list[Diagnostic]) 
     """
     shapes: dict[tuple[str, int], object] = {(i.name, 0): i.shape for i in inputs}
     for node in graph.nodes:
+        if not node.inputs:
+            continue  # reported by the graph builder
         layer = graph.layers[node.layer]
         in_shapes = []
         for ref in node.inputs:

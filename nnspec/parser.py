@@ -106,8 +106,11 @@ def parse(text: str) -> ParseResult:
         return ParseResult(None, [Diagnostic("E002", "invalid character", span)])
     if (deep := _too_deep(tokens)) is not None:
         return ParseResult(None, [deep])
-    try:
-        return ParseResult(parser.parse(text), [])
+    ip = parser.parse_interactive("")
+    try:  # the fast path: the tokens once through, no checkpoints
+        for tok in tokens:
+            ip.feed_token(tok)
+        return ParseResult(ip.feed_eof(tokens[-1] if tokens else None), [])
     except UnexpectedInput:
         return _Recovery(parser, tokens).run()
 
@@ -151,7 +154,7 @@ class _Recovery:
             tok = tokens[i]
             starts_line = tok.line != prev_line
             prev_line = tok.end_line
-            if not self.brackets and tok.type in _keyword_types():
+            if not self.brackets and starts_line and tok.type in _keyword_types():
                 self.statement = _Checkpoint(self.ip.copy(), i, ())
                 self.item = None
             elif starts_line and self.brackets and self.brackets[-1] == "LBRACE":

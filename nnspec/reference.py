@@ -47,7 +47,7 @@ CATEGORY_ORDER = (
     "recurrent",
     "merge",
     "attention",
-    "wrappers",
+    "wrapper",
 )
 CODE_GROUPS = {
     "E0": "Syntax",
@@ -158,10 +158,12 @@ def _own_params(layer: LayerType) -> tuple[Param, ...]:
 
 
 def _inputs_note(layer: LayerType) -> str:
+    low, high = layer.min_inputs, layer.max_inputs
     if not layer.multi_input:
         return ""
-    most = "any number" if layer.max_inputs is None else str(layer.max_inputs)
-    return f" Takes {layer.min_inputs} to {most} inputs, in list order."
+    if high is None:
+        return f" Takes {low} or more inputs."
+    return f" Takes {low} inputs." if low == high else f" Takes {low} to {high} inputs."
 
 
 def layer_row(layer: LayerType) -> tuple[str, str, str, str]:
