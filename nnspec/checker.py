@@ -41,7 +41,7 @@ def check(spec: ir.Spec, diags: list[Diagnostic]) -> CheckedModel | None:
             )
         )
         return None
-    if not inputs:
+    if not inputs and not spec.inputs:  # (a broken declaration was reported already)
         diags.append(
             Diagnostic(
                 "E207",
@@ -50,8 +50,9 @@ def check(spec: ir.Spec, diags: list[Diagnostic]) -> CheckedModel | None:
                 ("declare one before the architecture, e.g. `input image: (28, 28, 1)`",),
             )
         )
-        return None
     graph = build_graph(spec.architecture, inputs, spec.outputs, diags)
+    if not inputs:
+        return None  # the layers were still checked one by one
     infer(graph, inputs, diags)
     model = CheckedModel(
         name=spec.model.name if spec.model else "model",

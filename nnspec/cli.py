@@ -20,7 +20,7 @@ EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 def read_source(path: str) -> str:
     """A spec's text; undecodable bytes become U+FFFD and are reported as such."""
     data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-    return data.decode("utf-8", errors="replace")
+    return data.decode("utf-8-sig", errors="replace")
 
 
 def _expand(paths: tuple[str, ...]) -> list[str]:

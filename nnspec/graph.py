@@ -110,7 +110,7 @@ class _Builder:
     # ---- sequential ------------------------------------------------------------
 
     def sequential(self, block: ir.Sequential) -> None:
-        if len(self.inputs) != 1:
+        if len(self.inputs) > 1:
             self.error(
                 "E207",
                 f"a sequential block takes exactly one input, found {len(self.inputs)}",
@@ -269,7 +269,7 @@ class _Builder:
                 TensorRef(n.layer, n.app) for n in nodes if (n.layer, n.app) not in consumed
             ]
         edge_errors = [d for d in self.diags[self.first_error :] if d.code != "E204"]
-        if not self.graph.broken and not edge_errors:
+        if self.inputs and not self.graph.broken and not edge_errors:
             # With a layer or an edge missing, reachability would be guesswork.
             self._reachability(order)
         self.graph.nodes = order

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import warnings
 
 from lark import Token, Transformer, Tree, v_args
 
@@ -12,6 +13,8 @@ from .parser import token_span
 
 
 def _span(meta) -> Span:
+    if meta.end_line is None:  # a token copied during error recovery lost its end
+        return Span(meta.line, meta.column, meta.line, meta.column + 1)
     return Span(meta.line, meta.column, meta.end_line, meta.end_column)
 
 
@@ -20,8 +23,23 @@ def _number(tok: Token) -> int | float:
     return int(text) if text.lstrip("+-").isdigit() else float(text)
 
 
-def _string(tok: Token) -> str:
-    return ast.literal_eval(str(tok))
+def _string(tok: Token, diagnostics: list[Diagnostic] | None = None) -> str:
+    """The value of a string literal; a bad escape is reported, the raw text kept."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            return ast.literal_eval(str(tok))
+    except (SyntaxError, ValueError, Warning):
+        if diagnostics is not None:
+            diagnostics.append(
+                Diagnostic(
+                    "E002",
+                    "invalid escape sequence or character in string",
+                    token_span(tok),
+                    ("write a backslash as `\\\\`, or use forward slashes in paths",),
+                )
+            )
+        return str(tok)[1:-1]
 
 
 @v_args(meta=True)
@@ -51,7 +69,7 @@ class _ToIR(Transformer):
         return ir.Const(num / den, _span(meta))
 
     def string(self, meta, children):
-        return ir.Const(_string(children[0]), _span(meta))
+        return ir.Const(_string(children[0], self.diagnostics), _span(meta))
 
     def true(self, meta, _):
         return ir.Const(True, _span(meta))
@@ -74,7 +92,7 @@ class _ToIR(Transformer):
     def entry(self, meta, children):
         key, value = children
         if key.type == "STRING":
-            k: str | int = _string(key)
+            k: str | int = _string(key, self.diagnostics)
         elif key.type == "SIGNED_NUMBER":
             k = self._whole(key, "a key")
         else:
@@ -117,7 +135,8 @@ class _ToIR(Transformer):
     # statements
     def model_stmt(self, meta, children):
         name, desc = children
-        return ir.ModelDecl(str(name), None if desc is None else _string(desc), _span(meta))
+        description = None if desc is None else _string(desc, self.diagnostics)
+        return ir.ModelDecl(str(name), description, _span(meta))
 
     def data_stmt(self, meta, children):
         source, settings = children
@@ -151,7 +170,8 @@ class _ToIR(Transformer):
 
     def _path_action(self, keyword, meta, children):
         path = children[0]
-        return ir.Action(keyword, None if path is None else _string(path), None, _span(meta))
+        text = None if path is None else _string(path, self.diagnostics)
+        return ir.Action(keyword, text, None, _span(meta))
 
     def save_stmt(self, meta, children):
         return self._path_action("save", meta, children)

@@ -68,6 +68,8 @@ def lark_parser() -> Lark:
 
 
 def token_span(tok: Token) -> Span:
+    if tok.end_line is None:  # Lark's Token.__deepcopy__ (parser copies) drops the end
+        return Span(tok.line, tok.column, tok.line, tok.column + len(tok.value))
     return Span(tok.line, tok.column, tok.end_line, tok.end_column)
 
 

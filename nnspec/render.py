@@ -39,7 +39,7 @@ def _excerpt(diag: Diagnostic, lines: list[str], colour: bool) -> list[str]:
 
 
 def render_text(path: str, diags: list[Diagnostic], text: str, colour=False) -> str:
-    lines = text.splitlines()
+    lines = [line.rstrip("\r") for line in text.split("\n")]  # as the lexer counts lines
     out: list[str] = []
     for diag in diags:
         sev = _paint(f"{diag.severity.value}[{diag.code}]", _COLOURS[diag.severity.value], colour)

@@ -73,6 +73,10 @@ class PerOutputArg(ArgType):
         return f"{self.item.describe}, a list of them, or a mapping from output name"
 
     def convert(self, value):
+        if isinstance(value, (ir.Seq, ir.Mapping)) and not (
+            value.items if isinstance(value, ir.Seq) else value.entries
+        ):
+            raise ArgError(f"expected {self.describe}, found an empty one", "E106")
         if isinstance(value, ir.Seq):
             return PerOutput(items=tuple(self.item.convert(v) for v in value.items))
         if isinstance(value, ir.Mapping):

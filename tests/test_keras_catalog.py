@@ -33,7 +33,10 @@ def test_initializers_regularizers_constraints_exist(keras):
         (constraints, catalog.CONSTRAINTS),
     ]:
         for name, kwargs in table.items():
-            obj = module.ALL_OBJECTS_DICT.get(name) or getattr(keras, module.__name__.split(".")[-1]).__dict__[name]
+            obj = (
+                module.ALL_OBJECTS_DICT.get(name)
+                or getattr(keras, module.__name__.split(".")[-1]).__dict__[name]
+            )
             cls = obj if inspect.isclass(obj) else obj
             params = inspect.signature(cls).parameters
             for kw in kwargs:
@@ -45,8 +48,10 @@ def test_losses_exist_with_their_arguments(keras):
         fn = keras.losses.get(name)
         assert fn is not None, name
         cls = next(
-            c for c in vars(keras.losses).values()
-            if inspect.isclass(c) and c.__name__.lower() == catalog.find_loss(name).name.replace("_", "")
+            c
+            for c in vars(keras.losses).values()
+            if inspect.isclass(c)
+            and c.__name__.lower() == catalog.find_loss(name).name.replace("_", "")
         )
         params = inspect.signature(cls).parameters
         for kw in kwargs:
@@ -75,7 +80,10 @@ def test_callee_parameters_and_defaults(keras, table):
 def test_synthetic_sources_match_scikit_learn():
     from sklearn import datasets as sk
 
-    for source, fn in [("classification", sk.make_classification), ("regression", sk.make_regression)]:
+    for source, fn in [
+        ("classification", sk.make_classification),
+        ("regression", sk.make_regression),
+    ]:
         params = inspect.signature(fn).parameters
         for p in datasets.SOURCES[source].params:
             assert p.default == params[p.name].default, (source, p.name)
