@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedInput, UnexpectedToken
@@ -51,7 +52,11 @@ class _KeepBadChars:
 
 
 def grammar_text() -> str:
-    return resources.files("nnspec.grammar").joinpath("nnspec.lark").read_text()
+    """The grammar: package data when installed, `grammar/` in a source checkout."""
+    try:
+        return resources.files("nnspec.grammar").joinpath("nnspec.lark").read_text()
+    except ModuleNotFoundError:
+        return (Path(__file__).resolve().parent.parent / "grammar" / "nnspec.lark").read_text()
 
 
 @lru_cache(maxsize=1)
