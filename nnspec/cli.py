@@ -12,9 +12,9 @@ import click
 from . import __version__
 from .compiler import Result, compile_text
 from .diagnostics import CODES, Diagnostic, Span
-from .render import FORMATS, as_json, render_gcc, render_text
+from .render import FORMATS, render_gcc, render_json, render_text
 
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_OK, EXIT_ERRORS, EXIT_INTERNAL = 0, 1, 3  # usage errors exit 2, through click
 
 
 def read_source(path: str) -> str:
@@ -115,12 +115,11 @@ def check(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
         if path != "-" and not Path(path).exists():
             raise click.UsageError(f"no such file or directory: {path}")
     files = _expand(paths)
-    results, records = [], []
+    results = []
     for path in files:
         text, result = _compile(path)
         results.append(result)
         if fmt == "json":
-            records.extend(as_json(_display(path), d) for d in result.diagnostics)
             continue
         _print_diagnostics(path, text, result, fmt)
         errors = len(result.errors)
@@ -140,7 +139,7 @@ def check(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
         if fmt == "text":
             click.echo(f"{_display(path)}: {verdict}")
     if fmt == "json":
-        click.echo(json.dumps(records, indent=2))
+        click.echo(render_json([(_display(p), r.diagnostics) for p, r in zip(files, results)]))
     else:
         failed = sum(1 for r in results if not r.ok)
         if fmt == "text" and len(files) > 1:

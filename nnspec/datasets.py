@@ -1,8 +1,7 @@
 """Data sources and their preprocessing, as declared in a `data` statement.
 
 Checking needs only what each source is statically: the shape of one sample,
-the number of classes and whether it ships its own test split. Loading the
-arrays is `nnspec run`'s job.
+the number of classes and the task. Loading the arrays is `nnspec run`'s job.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ class DataInfo:
     features: tuple[int, ...] | None
     classes: int | None  # None: regression, or unknown until loaded
     task: str  # "classification", "regression" or "unknown"
-    builtin_test: bool  # ships its own test split
     targets: int = 1
 
 
@@ -34,9 +32,9 @@ class Source:
     loader: str  # how `run` and `gen` load it: keras, sklearn, synthetic, csv, npz
 
 
-def _fixed(features, classes, builtin=False):
+def _fixed(features, classes):
     task = "classification" if classes else "regression"
-    return lambda cfg: DataInfo(features, classes, task, builtin)
+    return lambda cfg: DataInfo(features, classes, task)
 
 
 _SEED = Param("random_state", Optional(Int(0)), None, "seed of the generator")
@@ -57,11 +55,11 @@ def _classification(cfg: Config) -> DataInfo:
             "E106",
             ("raise n_informative",),
         )
-    return DataInfo((cfg.n_features,), cfg.n_classes, "classification", False)
+    return DataInfo((cfg.n_features,), cfg.n_classes, "classification")
 
 
 def _regression(cfg: Config) -> DataInfo:
-    return DataInfo((cfg.n_features,), None, "regression", False, cfg.n_targets)
+    return DataInfo((cfg.n_features,), None, "regression", cfg.n_targets)
 
 
 SOURCES: dict[str, Source] = {
@@ -70,14 +68,14 @@ SOURCES: dict[str, Source] = {
         Source(
             "mnist",
             (),
-            _fixed((28, 28), 10, True),
+            _fixed((28, 28), 10),
             "MNIST digits, 60,000 + 10,000 28x28 images",
             "keras",
         ),
         Source(
             "fashion_mnist",
             (),
-            _fixed((28, 28), 10, True),
+            _fixed((28, 28), 10),
             "Fashion-MNIST, 60,000 + 10,000 28x28 images of clothes",
             "keras",
         ),
@@ -151,7 +149,7 @@ SOURCES: dict[str, Source] = {
                 Param("label", Str(), doc="name of the label column"),
                 Param("delimiter", Str(), ",", "field separator"),
             ),
-            lambda cfg: DataInfo(None, None, "unknown", False),
+            lambda cfg: DataInfo(None, None, "unknown"),
             "a CSV file: numeric feature columns and one label column",
             "csv",
         ),
@@ -162,7 +160,7 @@ SOURCES: dict[str, Source] = {
                     "path", Str(), doc="`.npz` file with x_train, y_train[, x_test, y_test] or x, y"
                 ),
             ),
-            lambda cfg: DataInfo(None, None, "unknown", False),
+            lambda cfg: DataInfo(None, None, "unknown"),
             "a NumPy `.npz` archive",
             "npz",
         ),

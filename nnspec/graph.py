@@ -138,8 +138,7 @@ class _Builder:
             self.declare(decl)
         for chain in block.chains:
             self.chain(chain)
-        unresolved = [(node, slot, p) for node, slot, p in self.pending]
-        for node, slot, pending in unresolved:
+        for node, slot, pending in self.pending:
             ref = self.resolve(pending)
             if ref is not None:
                 node.inputs[slot] = ref

@@ -32,8 +32,8 @@ def activation_of(model: CheckedModel, ref: TensorRef) -> str | None:
     if layer is None:
         return None
     kind, cfg = layer.call.type, layer.call.config
-    if kind.name == "Softmax":
-        return "softmax"
+    if kind.activation is not None:
+        return kind.activation
     if "activation" in cfg:
         act = cfg.activation
         return "linear" if act is None else act if isinstance(act, str) else act.name

@@ -79,6 +79,7 @@ register(
         identity,
         "Softmax activation layer.",
         category="activation",
+        activation="softmax",
     )
 )
 register(

@@ -6,8 +6,8 @@ from functools import partial
 
 from ..argtypes import Bool, IntTuple, Optional
 from ..signature import Param
-from .conv import SPATIAL_AXES, join_spatial, need_spatial, windowed
 from .registry import DATA_FORMAT, PADDING, LayerType, register
+from .spatial import SPATIAL_AXES, join_spatial, need_spatial, windowed
 
 # ---- MaxPooling / AveragePooling ---------------------------------------------------
 

@@ -77,6 +77,7 @@ class LayerType:
     lint: Callable[[Config, object], list[tuple[str, str]]] | None = None
     category: str = "core"
     spread_inputs: bool = False  # called as layer(a, b), not layer([a, b])
+    activation: str | None = None  # what the layer always applies, e.g. Softmax's softmax
 
     @property
     def multi_input(self) -> bool:
@@ -216,10 +217,6 @@ def prod(dims) -> int | None:
 
 def identity(cfg: Config, x: Shape) -> Shape:
     return x
-
-
-def channel_axis(cfg: Config, rank: int) -> int:
-    return rank - 1 if cfg.get("data_format", "channels_last") == "channels_last" else 1
 
 
 def bad_arg(message: str) -> ArgError:

@@ -11,8 +11,8 @@ from functools import partial
 from .. import ir
 from ..argtypes import ArgError, ArgType, Choice, Int, IntTuple
 from ..signature import Param
-from .conv import SPATIAL_AXES, join_spatial, need_spatial
 from .registry import DATA_FORMAT, LayerType, ShapeError, register, show
+from .spatial import SPATIAL_AXES, join_spatial, need_spatial
 
 
 @dataclass(frozen=True)
