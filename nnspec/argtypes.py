@@ -22,6 +22,23 @@ class ArgError(Exception):
         super().__init__(message)
         self.message, self.code, self.hints = message, code, hints
         self.diagnostics = tuple(diagnostics)  # from a nested call, reported as they are
+        self.span: ir.Span | None = None  # the item at fault, inside a tuple or list
+        self.more: tuple[ArgError, ...] = ()  # further items at fault
+
+
+def _each(items: tuple[ir.Value, ...], convert) -> tuple:
+    """Convert every item; report every bad one, each at its own position."""
+    done, errors = [], []
+    for item in items:
+        try:
+            done.append(convert(item))
+        except ArgError as err:
+            err.span = err.span or item.span
+            errors.append(err)
+    if errors:
+        errors[0].more = tuple(errors[1:])
+        raise errors[0]
+    return tuple(done)
 
 
 def _show(value: ir.Value) -> str:
@@ -221,7 +238,7 @@ class TupleOf(ArgType):
             self.fail(value)
         if len(value.items) < self.min_len:
             raise ArgError(f"expected at least {self.min_len} items", "E106")
-        return tuple(self.item.convert(v) for v in value.items)
+        return _each(value.items, self.item.convert)
 
 
 class Dim(ArgType):

@@ -39,6 +39,7 @@ class TensorRef:
     source: str
     app: int = 0
     index: int | None = None
+    span: Span | None = field(default=None, compare=False)  # where the spec names it
 
     def __str__(self) -> str:
         return f"{self.source}[{self.app}][{self.index or 0}]"

@@ -11,7 +11,7 @@ import click
 
 from . import __version__
 from .compiler import Result, compile_text
-from .diagnostics import CODES, Diagnostic, Span
+from .diagnostics import CODES, Diagnostic, Span, plural
 from .render import FORMATS, render_gcc, render_json, render_text
 
 EXIT_OK, EXIT_ERRORS, EXIT_INTERNAL = 0, 1, 3  # usage errors exit 2, through click
@@ -71,10 +71,6 @@ def _exit_code(results: list[Result], strict: bool) -> int:
     return EXIT_OK
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 EPILOG_CHECK = """\b
 Examples:
   nnspec check specs/mnist_cnn.nn
@@ -130,8 +126,8 @@ def check(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
             else ", ".join(
                 p
                 for p in (
-                    errors and _plural(errors, "error"),
-                    warnings and _plural(warnings, "warning"),
+                    errors and plural(errors, "error"),
+                    warnings and plural(warnings, "warning"),
                 )
                 if p
             )
@@ -144,7 +140,7 @@ def check(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
         failed = sum(1 for r in results if not r.ok)
         if fmt == "text" and len(files) > 1:
             click.echo(
-                f"checked {_plural(len(files), 'file')}: {len(files) - failed} ok, {failed} with errors"
+                f"checked {plural(len(files), 'file')}: {len(files) - failed} ok, {failed} with errors"
             )
     sys.exit(_exit_code(results, strict))
 

@@ -98,6 +98,11 @@ CODES: dict[str, str] = {
 }
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """`1 unit`, `2 units`; `many` for irregular plurals (`losses`)."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
+
+
 def did_you_mean(name: str, candidates) -> tuple[str, ...]:
     """A hint naming the closest candidate, if one is close enough."""
     import difflib
@@ -107,6 +112,11 @@ def did_you_mean(name: str, candidates) -> tuple[str, ...]:
     if name.lower() in lowered:
         return (f"did you mean `{lowered[name.lower()]}`?",)
     close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
+    # an abbreviation: a prefix (`f1` for `f1_score`) or initials (`lr` for `learning_rate`)
+    if not close and len(name) > 1:
+        close = [
+            c for c in pool if c.startswith(name) or "".join(w[:1] for w in c.split("_")) == name
+        ][:1]
     if not close:
         close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
         close = [lowered[c] for c in close]

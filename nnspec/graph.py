@@ -165,7 +165,7 @@ class _Builder:
         if ref.name in self.inputs:
             if ref.index is not None:
                 self.error("E210", f"input `{ref.name}` has a single output", ref.span)
-            return TensorRef(ref.name)
+            return TensorRef(ref.name, span=ref.span)
         if ref.name in self.decls:
             return _Pending(ref.name, None, ref.index, ref.span)
         self.error(
@@ -197,7 +197,7 @@ class _Builder:
                 )
                 self.apply(p.layer, p.span)
             p = _Pending(p.layer, 0, p.index, p.span)
-        return TensorRef(p.layer, p.app, p.index)
+        return TensorRef(p.layer, p.app, p.index, p.span)
 
     def chain(self, chain: ir.Chain) -> None:
         current: list[TensorRef | _Pending] = []
@@ -255,7 +255,7 @@ class _Builder:
             if isinstance(src, _Pending):
                 self.pending.append((node, len(node.inputs), src))
             node.inputs.append(src)
-        return TensorRef(name, node.app, index)
+        return TensorRef(name, node.app, index, target.span)
 
     # ---- whole-graph checks -------------------------------------------------------
 

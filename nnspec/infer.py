@@ -31,8 +31,8 @@ def infer(graph: Graph, inputs: tuple[InputNode, ...], diags: list[Diagnostic]) 
                             "E210",
                             f"`{ref.source}` has {len(shape)} outputs {show(shape)}; "
                             f"`{node.layer}` must pick one",
-                            layer.span,
-                            f"write `{ref.source}.0` for its first output",
+                            ref.span or layer.span,
+                            (f"write `{ref.source}.0` for its first output",),
                         )
                     )
                     break
@@ -41,13 +41,17 @@ def infer(graph: Graph, inputs: tuple[InputNode, ...], diags: list[Diagnostic]) 
                         Diagnostic(
                             "E210",
                             f"`{ref.source}` has outputs 0 to {len(shape) - 1}, not {ref.index}",
-                            layer.span,
+                            ref.span or layer.span,
                         )
                     )
                     break
                 shape = shape[ref.index]
             elif ref.index not in (None, 0):
-                diags.append(Diagnostic("E210", f"`{ref.source}` has a single output", layer.span))
+                diags.append(
+                    Diagnostic(
+                        "E210", f"`{ref.source}` has a single output", ref.span or layer.span
+                    )
+                )
                 break
             in_shapes.append(shape)
         else:

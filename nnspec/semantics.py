@@ -6,7 +6,7 @@ from __future__ import annotations
 from . import ir
 from .catalog import find_loss
 from .checked import CheckedModel, TensorRef
-from .diagnostics import Diagnostic, Severity, Span
+from .diagnostics import Diagnostic, Severity, Span, plural
 from .layers.registry import show
 
 
@@ -120,7 +120,8 @@ def _losses(model: CheckedModel, block: ir.Settings, diags: list[Diagnostic]) ->
             diags.append(
                 Diagnostic(
                     "E402",
-                    f"{len(per.items)} losses for {len(outputs)} outputs ({', '.join(names)})",
+                    f"{plural(len(per.items), 'loss', 'losses')} for "
+                    f"{plural(len(outputs), 'output')} ({', '.join(names)})",
                     span,
                     ("give one loss per output, in output order, or a mapping by name",),
                 )
@@ -210,7 +211,7 @@ def _loss_fits(
         if classes is not None and units != classes:
             error(
                 "E405",
-                f"data `{data.source.name}` has {classes} classes, but {out} has {units} units",
+                f"data `{data.source.name}` has {classes} classes, but {out} has {plural(units, 'unit')}",
                 f"give the output layer {classes} units",
             )
     elif info.labels == "binary":
@@ -233,13 +234,15 @@ def _loss_fits(
         if classes == 2 and units != (2 if labels == "one_hot" else 1):
             error(
                 "E405",
-                f"binary labels need {2 if labels == 'one_hot' else 1} output unit(s), but {out} has {units}",
+                f"binary labels need {plural(2 if labels == 'one_hot' else 1, 'output unit')}, "
+                f"but {out} has {units}",
                 "use Dense(1, activation=sigmoid)",
             )
     elif task == "regression" and units != data.info.targets:
         error(
             "E405",
-            f"data `{data.source.name}` has {data.info.targets} target(s), but {out} has {units} units",
+            f"data `{data.source.name}` has {plural(data.info.targets, 'target')}, "
+            f"but {out} has {plural(units, 'unit')}",
         )
     logits = isinstance(loss, ir.Call) and any(
         kw.name == "from_logits" and isinstance(kw.value, ir.Const) and kw.value.value is True

@@ -14,6 +14,13 @@ from .diagnostics import Diagnostic, did_you_mean
 
 REQUIRED = object()
 
+# Keras layer arguments that nnspec expresses with its own syntax instead.
+_KERAS_ONLY = {
+    "name": "name a layer by assigning it: `head = Dense(10)`",
+    "input_shape": "declare the model input instead: `input x: (28, 28)`",
+    "input_dim": "declare the model input instead: `input x: (20,)`",
+}
+
 
 @dataclass(frozen=True)
 class Param:
@@ -83,8 +90,8 @@ def bind(call: ir.Call, params: tuple[Param, ...], what: str, noun: str = "argum
     for kw in call.kwargs:
         if kw.name not in by_name:
             hints = did_you_mean(kw.name, by_name)
-            if kw.name == "name" and "layer" in what:
-                hints = ("name a layer by assigning it: `head = Dense(10)`",)
+            if "layer" in what and kw.name in _KERAS_ONLY:
+                hints = (_KERAS_ONLY[kw.name],)
             diags.append(Diagnostic(unknown, f"{what} has no {noun} `{kw.name}`", kw.span, hints))
         elif kw.name in given:
             diags.append(
@@ -107,10 +114,11 @@ def bind(call: ir.Call, params: tuple[Param, ...], what: str, noun: str = "argum
                 if err.diagnostics:
                     diags.extend(err.diagnostics)
                     continue
-                diags.append(
+                diags.extend(
                     Diagnostic(
-                        err.code, f"`{p.name}` of {what}: {err.message}", value.span, err.hints
+                        e.code, f"`{p.name}` of {what}: {e.message}", e.span or value.span, e.hints
                     )
+                    for e in (err, *err.more)
                 )
         elif p.required:
             diags.append(
