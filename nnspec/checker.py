@@ -134,9 +134,15 @@ def _data(decl: ir.DataDecl | None, diags: list[Diagnostic]) -> Data | None:
         return None
     try:
         info = source.info(bound.config)
+    except ArgError as err:
+        diags.append(Diagnostic(err.code, err.message, decl.source.span, err.hints))
+        return None
+    try:
         shape = sample_shape(info, settings.config)
     except ArgError as err:
-        diags.append(Diagnostic(err.code, err.message, decl.span, err.hints))
+        reshape = decl.settings.get("reshape") if decl.settings else None
+        span = reshape.value.span if reshape else decl.span
+        diags.append(Diagnostic(err.code, err.message, span, err.hints))
         return None
     return Data(source, bound.config, settings.config, info, shape, decl.span)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import enum
 from dataclasses import dataclass, field
 
@@ -103,21 +104,26 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else many or word + 's'}"
 
 
-def did_you_mean(name: str, candidates) -> tuple[str, ...]:
-    """A hint naming the closest candidate, if one is close enough."""
-    import difflib
-
+def closest(name: str, candidates) -> str | None:
+    """The candidate `name` most likely meant, if one is close enough."""
     pool = list(candidates)
     lowered = {c.lower(): c for c in pool}
     if name.lower() in lowered:
-        return (f"did you mean `{lowered[name.lower()]}`?",)
-    close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
-    # an abbreviation: a prefix (`f1` for `f1_score`) or initials (`lr` for `learning_rate`)
-    if not close and len(name) > 1:
+        return lowered[name.lower()]
+    close = []
+    if len(name) > 1:
+        # an abbreviation: a prefix (`f1` for `f1_score`) or initials (`lr` for `learning_rate`)
         close = [
             c for c in pool if c.startswith(name) or "".join(w[:1] for w in c.split("_")) == name
         ][:1]
+    close = close or difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
     if not close:
         close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
         close = [lowered[c] for c in close]
-    return (f"did you mean `{close[0]}`?",) if close else ()
+    return close[0] if close else None
+
+
+def did_you_mean(name: str, candidates) -> tuple[str, ...]:
+    """A hint naming the closest candidate, if one is close enough."""
+    match = closest(name, candidates)
+    return (f"did you mean `{match}`?",) if match else ()

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from . import ir
 from .argtypes import ArgError
 from .checked import InputNode, Layer, Node, TensorRef
-from .diagnostics import Diagnostic, Span, did_you_mean
+from .diagnostics import Diagnostic, Span, closest, did_you_mean
 from .layers.registry import LAYERS, LayerCall, resolve_layer
 
 
@@ -44,6 +44,7 @@ class _Builder:
         self.counters: dict[str, int] = {}
         self.applications: dict[str, int] = {}  # layer name -> times applied
         self.first_error = len(diags)
+        self.mentioned: set[str] = set()  # layer names written in an edge
 
     def error(self, code: str, message: str, span: Span, *hints: str) -> None:
         self.diags.append(Diagnostic(code, message, span, tuple(hints)))
@@ -146,7 +147,7 @@ class _Builder:
             node.inputs = [r for r in node.inputs if isinstance(r, TensorRef)]
         used = {key[0] for key in self.nodes}
         for name, decl in self.decls.items():
-            if name not in used and name not in self.graph.broken:
+            if name not in used | self.mentioned and name not in self.graph.broken:
                 self.error(
                     "E204",
                     f"layer `{name}` is defined but never connected",
@@ -162,18 +163,16 @@ class _Builder:
                     self.graph.outputs.append(resolved)
 
     def source(self, ref: ir.Ref) -> TensorRef | _Pending | None:
+        self.mentioned.add(ref.name)
         if ref.name in self.inputs:
             if ref.index is not None:
                 self.error("E210", f"input `{ref.name}` has a single output", ref.span)
             return TensorRef(ref.name, span=ref.span)
         if ref.name in self.decls:
             return _Pending(ref.name, None, ref.index, ref.span)
-        self.error(
-            "E202",
-            f"`{ref.name}` is not defined",
-            ref.span,
-            *did_you_mean(ref.name, list(self.inputs) + list(self.decls)),
-        )
+        known = list(self.inputs) + list(self.decls)
+        self.error("E202", f"`{ref.name}` is not defined", ref.span, *did_you_mean(ref.name, known))
+        self.mentioned.add(closest(ref.name, known) or ref.name)  # the typo stands for it
         return None
 
     def resolve(self, p: _Pending) -> TensorRef | None:
@@ -188,13 +187,7 @@ class _Builder:
                     "continue each application in the chain that applies it: `a -> shared -> next`",
                 )
                 return None
-            if not apps:
-                self.error(
-                    "E204",
-                    f"layer `{p.layer}` is used but never receives an input",
-                    p.span,
-                    f"add an edge into it, e.g. `x -> {p.layer}`",
-                )
+            if not apps:  # reported as unreachable, at this reference
                 self.apply(p.layer, p.span)
             p = _Pending(p.layer, 0, p.index, p.span)
         return TensorRef(p.layer, p.app, p.index, p.span)
@@ -223,6 +216,8 @@ class _Builder:
 
     def edge(self, sources: list, target: ir.Ref | ir.Call) -> TensorRef | None:
         """Connect `sources` into `target`; return what flows on from it."""
+        if isinstance(target, ir.Ref):
+            self.mentioned.add(target.name)
         if isinstance(target, ir.Call):
             name = self.declare(ir.LayerDecl(None, target, target.span))
             index = None

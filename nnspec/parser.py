@@ -284,6 +284,8 @@ def syntax_error(tok: Token, expected: set[str], span: Span) -> Diagnostic:
 
 def _syntax_hints(tok: Token, expected: set[str]) -> tuple[str, ...]:
     value = str(tok.value)
+    if value in STATEMENT_KEYWORDS and tok.column == 1 and expected & _CLOSE:
+        return (f"a bracket opened earlier is not closed before `{value}`",)
     if value in STATEMENT_KEYWORDS and "NAME" in expected:
         return (f"`{value}` is a keyword; choose another name",)
     if tok.type == "EQUAL" and "COLON" in expected:

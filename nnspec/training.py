@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import ir
-from .argtypes import ArgError, ArgType, Bool, Choice, Float, Int, Named, Optional, TupleOf
+from .argtypes import ArgError, ArgType, Bool, Float, Int, Named, Optional, TupleOf
 from .catalog import CALLBACKS, METRICS, Callee, loss_kwargs
 from .diagnostics import did_you_mean
 from .signature import Config, Param, bind
@@ -106,9 +106,11 @@ class Validation(ArgType):
     describe = "`test` or a fraction in (0, 1)"
 
     def convert(self, value):
-        if isinstance(value, ir.Ident):
-            return Choice(("test",)).convert(value)
-        return Float(0.0, 1.0, open_low=True, open_high=True).convert(value)
+        if isinstance(value, ir.Ident) and value.name == "test":
+            return "test"
+        if isinstance(value, ir.Const) and type(value.value) in (int, float):
+            return Float(0.0, 1.0, open_low=True, open_high=True).convert(value)
+        self.fail(value)
 
 
 class ClassWeights(ArgType):
@@ -117,10 +119,15 @@ class ClassWeights(ArgType):
     describe = "a mapping from class index to weight, e.g. `{0: 1.0, 1: 5.0}`"
 
     def convert(self, value):
-        if not isinstance(value, ir.Mapping) or not all(
-            isinstance(e.key, int) for e in value.entries
-        ):
+        if not isinstance(value, ir.Mapping):
             self.fail(value)
+        for entry in value.entries:
+            if not isinstance(entry.key, int):
+                error = ArgError(
+                    f"class weights are keyed by class index (0, 1, ...), found `{entry.key}`"
+                )
+                error.span = entry.span
+                raise error
         return {e.key: Float(0.0).convert(e.value) for e in value.entries}
 
 
