@@ -12,7 +12,7 @@ import click
 from . import __version__
 from .compiler import Result, compile_text
 from .diagnostics import CODES, Diagnostic, Span, plural
-from .render import FORMATS, render_gcc, render_json, render_text
+from .render import FORMATS, render_gcc, render_json, render_sarif, render_text
 
 EXIT_OK, EXIT_ERRORS, EXIT_INTERNAL = 0, 1, 3  # usage errors exit 2, through click
 
@@ -115,7 +115,7 @@ def check(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
     for path in files:
         text, result = _compile(path)
         results.append(result)
-        if fmt == "json":
+        if fmt in ("json", "sarif"):
             continue
         _print_diagnostics(path, text, result, fmt)
         errors = len(result.errors)
@@ -134,8 +134,9 @@ def check(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
         )
         if fmt == "text":
             click.echo(f"{_display(path)}: {verdict}")
-    if fmt == "json":
-        click.echo(render_json([(_display(p), r.diagnostics) for p, r in zip(files, results)]))
+    if fmt in ("json", "sarif"):
+        renderer = render_json if fmt == "json" else render_sarif
+        click.echo(renderer([(_display(p), r.diagnostics) for p, r in zip(files, results)]))
     else:
         failed = sum(1 for r in results if not r.ok)
         if fmt == "text" and len(files) > 1:
@@ -166,6 +167,226 @@ def summary(spec: str, fmt: str) -> None:
         click.echo(render(result.model))
 
 
+EPILOG_GEN = """\b
+Examples:
+  nnspec gen specs/mnist_cnn.nn -o mnist_cnn.py     then: python mnist_cnn.py
+  nnspec gen specs/residual_block.nn                 print the script
+  nnspec gen --api functional specs/mnist_mlp.nn -o mlp.py
+  nnspec gen --check specs/mnist_cnn.nn -o mnist_cnn.py   CI: is the file up to date?
+"""
+
+
+def _checked_model(spec: str):
+    """Compile SPEC; on errors print them and exit 1 (3 for an internal error)."""
+    if spec != "-" and not Path(spec).is_file():
+        raise click.UsageError(f"no such file: {spec}")
+    text, result = _compile(spec)
+    if not result.ok or result.model is None:
+        _print_diagnostics(spec, text, result, "text")
+        sys.exit(_exit_code([result], False) or EXIT_ERRORS)
+    return text, result.model
+
+
+@main.command(epilog=EPILOG_GEN)
+@click.argument("spec")
+@click.option(
+    "-o", "--output", default="-", show_default=True, help="Script to write; - prints it."
+)
+@click.option(
+    "--api",
+    type=click.Choice(("auto", "sequential", "functional")),
+    default="auto",
+    show_default=True,
+    help="auto: Sequential for a plain chain, Functional otherwise.",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    help="Folder with mnist.npz and the Fashion-MNIST files: the script reads them instead of downloading.",
+)
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Write nothing; exit 1 with a diff if OUTPUT is out of date.",
+)
+def gen(spec: str, output: str, api: str, data_dir: str | None, check_only: bool) -> None:
+    """Write the standalone tf.keras script for SPEC (without importing TensorFlow)."""
+    import difflib
+
+    from .files import write_atomic
+    from .gen import GenError, render
+
+    text, model = _checked_model(spec)
+    try:
+        script = render(model, _display(spec), api, data_dir)
+    except GenError as err:
+        click.echo(render_text(_display(spec), [err.diagnostic], text, colour=_colour()), err=True)
+        sys.exit(EXIT_ERRORS)
+    if check_only:
+        if output == "-":
+            raise click.UsageError("--check needs -o FILE, the generated file to compare")
+        current = Path(output).read_text() if Path(output).is_file() else ""
+        if current == script:
+            click.echo(f"{output}: up to date")
+            return
+        diff = difflib.unified_diff(
+            current.splitlines(keepends=True),
+            script.splitlines(keepends=True),
+            f"{output} (on disk)",
+            f"{output} (from {_display(spec)})",
+        )
+        click.echo("".join(diff), nl=False)
+        click.echo(
+            f"{output}: out of date with {_display(spec)}; run: nnspec gen {spec} -o {output}",
+            err=True,
+        )
+        sys.exit(EXIT_ERRORS)
+    if output == "-":
+        click.echo(script, nl=False)
+    else:
+        write_atomic(output, script)
+        click.echo(f"wrote {output}", err=True)
+
+
+EPILOG_RUN = """\b
+Examples:
+  nnspec run specs/mnist_cnn.nn
+  nnspec run specs/digits_classifier.nn --epochs 1 --out runs/try
+  nnspec run specs/mnist_cnn.nn --set fit.batch_size=128 --set "compile.optimizer=adam(learning_rate=3e-4)"
+  nnspec run specs/mnist_cnn.nn --resume          continue the last interrupted run
+  nnspec run specs/mnist_cnn.nn --strategy mirrored   every local GPU
+"""
+
+
+@main.command(epilog=EPILOG_RUN)
+@click.argument("spec")
+@click.option("--epochs", type=click.IntRange(min=1), help="Same as --set fit.epochs=N.")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Same as --set fit.batch_size=N.")
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    help="Same as --set data.seed=N: split, weights and shuffling.",
+)
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="BLOCK.KEY=VALUE",
+    help="Override a spec value, e.g. fit.epochs=1; checked like the spec.",
+)
+@click.option(
+    "--out", type=click.Path(file_okay=False), help="Run folder [default: runs/MODEL-TIMESTAMP]."
+)
+@click.option(
+    "--device", type=click.Choice(("auto", "cpu", "gpu")), default="auto", show_default=True
+)
+@click.option(
+    "--strategy",
+    type=click.Choice(("auto", "one", "mirrored", "multiworker")),
+    default="auto",
+    show_default=True,
+    help="auto: mirrored over several GPUs, else the default strategy.",
+)
+@click.option(
+    "--replicas",
+    type=click.IntRange(min=1),
+    help="mirrored without GPUs: split the CPU into N logical devices.",
+)
+@click.option("--mixed-precision", is_flag=True, help="mixed_float16 on GPUs.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run (--out, or the latest).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    envvar="NNSPEC_DATA_DIR",
+    help="Folder with mnist.npz and the Fashion-MNIST files [env: NNSPEC_DATA_DIR].",
+)
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def run(
+    spec,
+    epochs,
+    batch_size,
+    seed,
+    sets,
+    out,
+    device,
+    strategy,
+    replicas,
+    mixed_precision,
+    resume,
+    data_dir,
+    quiet,
+) -> None:
+    """Train, evaluate and save the model of SPEC (imports TensorFlow).
+
+    The run folder gets the model, history.json, history.csv, metrics.json,
+    summary.txt and curves.png. Ctrl-C stops after saving; --resume goes on.
+    """
+    from .overrides import Override, OverrideError, apply
+    from .run import Options, RunError, train
+
+    text, result = _compile(spec) if spec == "-" or Path(spec).is_file() else (None, None)
+    if result is None:
+        raise click.UsageError(f"no such file: {spec}")
+    shorthands = [("fit.epochs", epochs), ("fit.batch_size", batch_size), ("data.seed", seed)]
+    try:
+        overrides = [Override.parse(s) for s in sets]
+        overrides += [Override.parse(f"{k}={v}") for k, v in shorthands if v is not None]
+        if overrides and result.spec is not None:
+            text = apply(text, result.spec, overrides)
+            result = compile_text(text)
+    except OverrideError as err:
+        raise click.UsageError(str(err)) from None
+    shown = _display(spec) + (" (with --set)" if overrides else "")
+    if not result.ok or result.model is None:
+        _print_diagnostics(shown, text, result, "text")
+        sys.exit(_exit_code([result], False) or EXIT_ERRORS)
+    options = Options(out, device, strategy, replicas, mixed_precision, resume, quiet, data_dir)
+    try:
+        train(spec, result.model, options, click.echo)
+    except RunError as err:
+        click.echo(f"{_display(spec)}: error: {err}", err=True)
+        sys.exit(EXIT_ERRORS)
+    except Exception as err:  # noqa: BLE001  (TensorFlow's own errors, without a traceback)
+        message = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        click.echo(
+            f"{_display(spec)}: error: training failed: {type(err).__name__}: {message}", err=True
+        )
+        sys.exit(EXIT_INTERNAL)
+
+
+@main.command(epilog="""\b
+Examples:
+  nnspec predict runs/digits_classifier-20261124-101500 --input samples.npy
+  nnspec predict model.keras --input rows.csv --output predictions.csv
+""")
+@click.argument("model", type=click.Path(exists=True))
+@click.option(
+    "--input",
+    "input_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help=".npy array or .csv of samples, one per row.",
+)
+@click.option("--output", type=click.Path(dir_okay=False), help="CSV to write [default: print].")
+def predict(model: str, input_path: str, output: str | None) -> None:
+    """Predict with a saved model (a .keras/.h5 file or a run folder)."""
+    from .predict import PredictError, predict_file
+
+    try:
+        table = predict_file(model, input_path)
+    except PredictError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(EXIT_ERRORS)
+    if output:
+        from .files import write_atomic
+
+        write_atomic(output, table)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(table, nl=False)
+
+
 @main.command(epilog="""\b
 Examples:
   nnspec codes
@@ -175,6 +396,18 @@ def codes() -> None:
     """List every diagnostic code with its meaning."""
     for code, meaning in CODES.items():
         click.echo(f"{code}  {meaning}")
+
+
+@main.command(epilog="""\b
+Editors start it themselves; see docs/editors.md for VS Code, Neovim and Helix.
+""")
+@click.option("--stdio", is_flag=True, help="Talk over stdin/stdout (the default; for editors).")
+def lsp(stdio: bool) -> None:
+    """Run the language server: diagnostics, hover, completion, go to
+    definition, references, outline and formatting for .nn files."""
+    from .lsp import serve
+
+    serve()
 
 
 if __name__ == "__main__":

@@ -179,7 +179,9 @@ SETTINGS = (
     ),
     Param("add_channel", Bool(), False, "append a channel axis of size 1"),
     Param("test_split", Float(0.0, 1.0, open_low=True, open_high=True), 0.2, "held-out fraction"),
-    Param("seed", Optional(Int(0)), None, "seed of the split and shuffling"),
+    Param(
+        "seed", Optional(Int(0)), None, "seed of the split, the initial weights and the shuffling"
+    ),
     Param("limit", Optional(Int(1)), None, "use only the first N training samples"),
     Param(
         "target",

@@ -1,45 +1,40 @@
-"""Checked layers -> Keras layer objects. Imports Keras; only `run`, `predict`
-and the Keras tests reach this module."""
+"""Checked layers -> Keras objects. Imports Keras; only `run`, `predict` and
+the Keras tests reach this module.
+
+The arguments come from `keras_calls`, the same descriptions `gen` writes as
+source, so a script and a run build the same layers.
+"""
 
 from __future__ import annotations
 
-from . import ir
-from .argtypes import Named, Optional
+from .keras_calls import PyCall, argument, layer_call
 from .layers.registry import LayerCall
-from .signature import Param
 
 
-def _modules():
+def _resolve(path: str):
     import keras
 
-    return {
-        "activation": keras.activations,
-        "initializer": keras.initializers,
-        "regularizer": keras.regularizers,
-        "constraint": keras.constraints,
-    }
+    root, *rest = path.split(".")
+    obj = keras.layers if root == "layers" else keras
+    for part in rest:
+        obj = getattr(obj, part)
+    return obj
 
 
-def _named_kind(param: Param) -> Named | None:
-    kind = param.type.inner if isinstance(param.type, Optional) else param.type
-    return kind if isinstance(kind, Named) else None
-
-
-def keras_value(param: Param, value):
-    """One bound argument value as Keras takes it."""
-    if isinstance(value, LayerCall):
-        return make_layer(value)
-    named = _named_kind(param)
-    if named is not None and isinstance(value, ir.Call):
-        allowed = named.entries()[value.name]
-        config = {k: ir.plain(v) for k, v in zip(allowed, value.args)}
-        config.update({kw.name: ir.plain(kw.value) for kw in value.kwargs})
-        module = _modules()[named.kind]
-        factory = getattr(module, value.name, None)
-        if callable(factory):
-            return factory(**config)
-        return module.deserialize({"class_name": value.name, "config": config})
+def make(value):
+    """The object a `PyCall` describes (recursively); other values as they are."""
+    if isinstance(value, PyCall):
+        args = [make(a) for a in value.args]
+        kwargs = {k: make(v) for k, v in value.kwargs}
+        return _resolve(value.func)(*args, **kwargs)
+    if isinstance(value, (list, tuple)):
+        return type(value)(make(v) for v in value)
     return value
+
+
+def keras_value(param, value):
+    """One checked argument as Keras takes it."""
+    return make(argument(param, value))
 
 
 def layer_kwargs(layer: LayerCall) -> dict:
@@ -56,19 +51,15 @@ def call_layer(keras_layer, kind, tensors: list):
 
 
 def make_layer(layer: LayerCall, name: str | None = None):
-    import keras
-
-    cls = getattr(keras.layers, layer.type.name)
-    kwargs = layer_kwargs(layer)
-    if name is not None:
-        kwargs["name"] = name
-    return cls(**kwargs)
+    return make(layer_call(layer, name))
 
 
 def build_model(model):
     """A Keras model with the checked model's layers, names and edges.
 
     `model` is a `CheckedModel`; a plain chain becomes `keras.Sequential`.
+    Layers are created in the order of their first application, as a script
+    writes them, so that seeded runs initialise the same weights.
     """
     import keras
 
@@ -76,7 +67,10 @@ def build_model(model):
         inp.name: keras.Input(shape=inp.shape[1:], dtype=inp.dtype, name=inp.name)
         for inp in model.inputs
     }
-    layers = {name: make_layer(layer.call, name) for name, layer in model.layers.items()}
+    layers = {}
+    for node in model.nodes:
+        if node.layer not in layers:
+            layers[node.layer] = make_layer(model.layers[node.layer].call, node.layer)
     if model.sequential:
         first = next(iter(inputs.values()))
         return keras.Sequential([first, *(layers[n.layer] for n in model.nodes)], name=model.name)

@@ -1,0 +1,318 @@
+"""`nnspec run` and `nnspec predict`: real training on scikit-learn's digits,
+as real subprocesses (interrupts, resume, two workers), and the data checks."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from helpers import ROOT
+
+from nnspec.compiler import compile_text
+from nnspec.overrides import Override, OverrideError, apply
+
+SPEC = """\
+model digits_small "A small digits classifier"
+data digits { scale: 1/16, test_split: 0.25, seed: 3 }
+input pixels: (64,)
+sequential {
+    Dense(32, activation=relu)
+    Dense(10, activation=softmax)
+}
+compile { loss: sparse_categorical_crossentropy, optimizer: adam, metrics: [accuracy] }
+fit { epochs: 2, batch_size: 32, validation: test, callbacks: [csv_logger("log.csv")] }
+evaluate
+save "digits_small.keras"
+"""
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "NO_COLOR": "1"}
+
+
+def nnspec(*args, cwd=None, timeout=300, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "nnspec.cli", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**ENV, "PYTHONPATH": str(ROOT), **(env or {})},
+    )
+
+
+@pytest.fixture
+def spec(tmp_path) -> Path:
+    path = tmp_path / "digits_small.nn"
+    path.write_text(SPEC)
+    return path
+
+
+def history(folder: Path) -> dict:
+    return json.loads((folder / "history.json").read_text())
+
+
+# ---- overrides (no TensorFlow) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sets, expected",
+    [
+        (["fit.epochs=7"], "fit { epochs: 7, batch_size: 32"),
+        (["fit.shuffle=false"], "callbacks: [csv_logger(\"log.csv\")]  shuffle: false }"),
+        (["data.limit=100"], "seed: 3  limit: 100 }"),
+        (["compile.optimizer=sgd(learning_rate=0.1)"], "optimizer: sgd(learning_rate=0.1),"),
+        (["evaluate.batch_size=64"], "evaluate { batch_size: 64 }"),
+    ],
+)
+def test_override_edits_the_text(sets, expected):
+    spec = compile_text(SPEC).spec
+    text = apply(SPEC, spec, [Override.parse(s) for s in sets])
+    assert expected in text
+    assert compile_text(text).ok
+
+
+def test_override_of_a_source_argument():
+    text = "data classification(n_samples=300, n_features=8)\n" + SPEC.split("\n", 2)[2]
+    text = "model m\n" + text.replace("(64,)", "(8,)").replace("seed: 3", "")
+    new = apply(text, compile_text(text).spec, [Override.parse("data.n_features=8")])
+    assert "n_features=8" in new
+
+
+@pytest.mark.parametrize("bad", ["fit.epochs", "epochs=1", "model.name=x", "fit.=1", "fit.x-y=1"])
+def test_malformed_overrides(bad):
+    with pytest.raises(OverrideError):
+        Override.parse(bad)
+
+
+def test_bad_override_value_is_reported_in_context(spec):
+    result = nnspec("run", spec, "--set", "fit.epochs=0", "--set", "fit.batchsize=8")
+    assert result.returncode == 1
+    assert "(with --set)" in result.stdout
+    assert "epochs: 0" in result.stdout and "^" in result.stdout
+    assert "batch_size" in result.stdout  # did you mean
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_unknown_block_is_a_usage_error(spec):
+    result = nnspec("run", spec, "--set", "train.epochs=1")
+    assert result.returncode == 2
+    assert "unknown block `train`" in result.stderr
+
+
+# ---- data errors --------------------------------------------------------------
+
+
+def _csv_spec(tmp_path, body: str, columns=("a", "b", "label")) -> Path:
+    (tmp_path / "rows.csv").write_text(",".join(columns) + "\n" + body)
+    path = tmp_path / "rows.nn"
+    path.write_text(
+        'model rows\ndata csv("rows.csv", label="label") { test_split: 0.5 }\n'
+        "input x: (2,)\nsequential { Dense(1, activation=sigmoid) }\n"
+        "compile { loss: binary_crossentropy, optimizer: adam }\nfit { epochs: 1 }\n"
+    )
+    return path
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize(
+    "body, columns, message",
+    [
+        ("1,2,0\n3,4,1\n5,6,0\n7,8,1\n", ("a", "b", "target"), "missing column or array 'label'"),
+        ("1,x,0\n3,4,1\n5,6,0\n7,8,1\n", ("a", "b", "label"), "cannot read the data as numbers"),
+        ("1,2,3,0\n3,4,5,1\n5,6,7,0\n7,8,9,1\n", ("a", "b", "c", "label"), "samples have shape (3,)"),
+    ],
+)
+def test_bad_csv_is_reported_naming_the_file(tmp_path, monkeypatch, body, columns, message):
+    from nnspec.program import program
+    from nnspec.run import RunError, check_arrays, load
+
+    path = _csv_spec(tmp_path, body, columns)
+    model = compile_text(path.read_text()).model
+    monkeypatch.chdir(tmp_path)
+    p = program(model)
+    with pytest.raises(RunError, match="rows.csv") as err:
+        _, arrays = load(p)
+        check_arrays(model, p, arrays)
+    assert message in str(err.value)
+
+
+def test_missing_data_file_trains_nothing(tmp_path):
+    path = _csv_spec(tmp_path, "1,2,0\n")
+    (tmp_path / "rows.csv").unlink()
+    result = nnspec("run", path, "--out", tmp_path / "run", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "data file not found: rows.csv" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_mnist_without_data_dir_names_the_folder(tmp_path):
+    result = nnspec(
+        "run",
+        ROOT / "specs" / "mnist_cnn.nn",
+        "--data-dir",
+        tmp_path,
+        "--out",
+        tmp_path / "run",
+    )
+    assert result.returncode == 1
+    assert "mnist.npz" in result.stderr and "NNSPEC_DATA_DIR" in result.stderr
+
+
+# ---- training -----------------------------------------------------------------
+
+
+@pytest.mark.keras
+def test_run_leaves_a_tidy_run_folder_and_predict_reads_it(spec, tmp_path):
+    import keras
+    import numpy as np
+
+    out = tmp_path / "run"
+    result = nnspec("run", spec, "--out", out, "--quiet", "--seed", 5)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("nnspec run: digits_small on CPU, strategy default;")
+    assert "test metric" in result.stdout and "accuracy" in result.stdout
+    names = {p.name for p in out.iterdir()}
+    assert {
+        "digits_small.keras",
+        "history.json",
+        "history.csv",
+        "metrics.json",
+        "summary.txt",
+        "curves.png",
+        "log.csv",
+        "run.json",
+    } <= names
+    assert "backup" not in names
+    assert len(history(out)["loss"]) == 2 and "val_accuracy" in history(out)
+    assert (out / "history.csv").read_text().startswith("epoch,")
+    assert set(json.loads((out / "metrics.json").read_text())) == {"loss", "accuracy"}
+    assert "Total params: 2,410" in (out / "summary.txt").read_text()
+    assert (out / "curves.png").read_bytes().startswith(b"\x89PNG")
+    assert [layer.name for layer in keras.models.load_model(out / "digits_small.keras").layers] == [
+        "dense",
+        "dense_1",
+    ]
+
+    samples = tmp_path / "samples.npy"
+    np.save(samples, np.zeros((3, 64), "float32"))
+    predicted = nnspec("predict", out, "--input", samples)
+    assert predicted.returncode == 0, predicted.stderr
+    lines = predicted.stdout.splitlines()
+    assert lines[0] == ",".join([f"p{i}" for i in range(10)] + ["class"])
+    assert len(lines) == 4
+    assert abs(sum(float(v) for v in lines[1].split(",")[:10]) - 1) < 1e-4
+
+    np.save(samples, np.zeros((3, 5), "float32"))
+    wrong = nnspec("predict", out, "--input", samples)
+    assert wrong.returncode == 1 and "samples have shape (5,)" in wrong.stderr
+
+
+@pytest.mark.keras
+def test_seeded_runs_repeat_and_match_the_generated_script(spec, tmp_path):
+    """Two seeded CPU runs, and the `gen` script, give the same loss history."""
+    runs = []
+    for name in ("a", "b"):
+        result = nnspec("run", spec, "--out", tmp_path / name, "--quiet")
+        assert result.returncode == 0, result.stderr
+        runs.append(history(tmp_path / name))
+    assert runs[0]["loss"] == runs[1]["loss"]
+
+    script = tmp_path / "script" / "digits_small.py"
+    script.parent.mkdir()
+    assert nnspec("gen", spec, "-o", script).returncode == 0
+    done = subprocess.run(
+        [sys.executable, script.name], cwd=script.parent, env=ENV, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    logged = (script.parent / "log.csv").read_text().splitlines()
+    column = logged[0].split(",").index("loss")
+    script_loss = [float(row.split(",")[column]) for row in logged[1:]]
+    assert script_loss == pytest.approx(runs[0]["loss"], abs=1e-5)
+
+
+@pytest.mark.keras
+def test_interrupted_run_resumes_to_the_full_epoch_count(spec, tmp_path):
+    out = tmp_path / "run"
+    args = ["run", spec, "--out", out, "--quiet", "--set", "fit.epochs=30"]
+    args += ["--set", "fit.batch_size=4"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nnspec.cli", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**ENV, "PYTHONPATH": str(ROOT)},
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if (out / "history.json").exists() and len(history(out)["loss"]) >= 2:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    stdout, _ = process.communicate(timeout=120)
+    assert process.returncode == 130
+    done = len(history(out)["loss"])
+    assert 2 <= done < 30
+    assert f"interrupted: {done} of 30 epochs done" in stdout
+    assert "resume with: nnspec run" in stdout and "--resume" in stdout
+    assert (out / "backup").is_dir()
+
+    resumed = nnspec(*args, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(history(out)["loss"]) == 30
+    assert not (out / "backup").exists()
+
+
+@pytest.mark.keras
+def test_mirrored_over_two_logical_cpus(spec, tmp_path):
+    out = tmp_path / "run"
+    result = nnspec("run", spec, "--out", out, "--quiet", "--strategy", "mirrored", "--replicas", 2)
+    assert result.returncode == 0, result.stderr
+    assert "2 CPU replicas, strategy mirrored" in result.stdout
+    assert len(history(out)["loss"]) == 2
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.keras
+def test_two_workers_finish_with_identical_weights(spec, tmp_path):
+    import keras
+    import numpy as np
+
+    ports = [_free_port(), _free_port()]
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
+    workers = []
+    for index in range(2):
+        config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
+        workers.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "nnspec.cli", "run", str(spec), "--quiet"]
+                + ["--strategy", "multiworker", "--out", str(tmp_path / f"w{index}")],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env={**ENV, "PYTHONPATH": str(ROOT), "TF_CONFIG": config},
+            )
+        )
+    try:
+        outputs = [w.communicate(timeout=180) for w in workers]
+    finally:
+        for w in workers:
+            w.kill()
+    for w, (_, err) in zip(workers, outputs):
+        assert w.returncode == 0, err
+    weights = [
+        keras.models.load_model(tmp_path / f"w{i}" / "digits_small.keras").get_weights()
+        for i in range(2)
+    ]
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)
