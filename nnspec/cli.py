@@ -53,13 +53,14 @@ def _compile(path: str) -> tuple[str, Result]:
     return text, compile_text(text)
 
 
-def _print_diagnostics(path: str, text: str, result: Result, fmt: str) -> None:
+def _print_diagnostics(path: str, text: str, result: Result, fmt: str, err=False) -> None:
     if not result.diagnostics:
         return
     if fmt == "gcc":
-        click.echo(render_gcc(_display(path), result.diagnostics))
+        click.echo(render_gcc(_display(path), result.diagnostics), err=err)
     else:
-        click.echo(render_text(_display(path), result.diagnostics, text, colour=_colour()))
+        colour = (sys.stderr if err else sys.stdout).isatty() and "NO_COLOR" not in os.environ
+        click.echo(render_text(_display(path), result.diagnostics, text, colour=colour), err=err)
 
 
 def _exit_code(results: list[Result], strict: bool) -> int:
@@ -77,6 +78,7 @@ Examples:
   nnspec check specs/                 every .nn file below specs/
   cat model.nn | nnspec check -       read from standard input
   nnspec check --format json specs/   machine-readable diagnostics
+  nnspec check --format sarif specs/ > nnspec.sarif   for GitHub code scanning
 """
 
 EPILOG_SUMMARY = """\b
@@ -177,12 +179,12 @@ Examples:
 
 
 def _checked_model(spec: str):
-    """Compile SPEC; on errors print them and exit 1 (3 for an internal error)."""
+    """Compile SPEC; on errors print them (to stderr) and exit 1 (3: internal error)."""
     if spec != "-" and not Path(spec).is_file():
         raise click.UsageError(f"no such file: {spec}")
     text, result = _compile(spec)
     if not result.ok or result.model is None:
-        _print_diagnostics(spec, text, result, "text")
+        _print_diagnostics(spec, text, result, "text", err=True)
         sys.exit(_exit_code([result], False) or EXIT_ERRORS)
     return text, result.model
 
@@ -399,7 +401,8 @@ def codes() -> None:
 
 
 @main.command(epilog="""\b
-Editors start it themselves; see docs/editors.md for VS Code, Neovim and Helix.
+Examples:
+  nnspec lsp        editors start it; see docs/editors.md (VS Code, Neovim, Helix)
 """)
 @click.option("--stdio", is_flag=True, help="Talk over stdin/stdout (the default; for editors).")
 def lsp(stdio: bool) -> None:
@@ -408,6 +411,71 @@ def lsp(stdio: bool) -> None:
     from .lsp import serve
 
     serve()
+
+
+@main.command(epilog="""\b
+Examples:
+  nnspec fmt specs/                 rewrite every .nn file below specs/ in place
+  nnspec fmt --check specs/         CI: exit 1 if a file is not formatted
+  nnspec fmt --diff model.nn        show the changes, write nothing
+  cat model.nn | nnspec fmt -       print the formatted spec
+""")
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--check", "check_only", is_flag=True, help="Write nothing; exit 1 if a file would change."
+)
+@click.option("--diff", is_flag=True, help="Write nothing; print a unified diff of the changes.")
+def fmt(paths: tuple[str, ...], check_only: bool, diff: bool) -> None:
+    """Rewrite specs in the canonical layout, keeping every comment.
+
+    PATHS are .nn files, directories (every .nn inside) or - (standard input to
+    standard output). A file with syntax errors is reported and left as it is.
+    Exit status: 0 done, 1 syntax errors (or files to reformat with --check).
+    """
+    from .fmt import format_paths
+
+    for path in paths:
+        if path != "-" and not Path(path).exists():
+            raise click.UsageError(f"no such file or directory: {path}")
+    sys.exit(format_paths(_expand(paths), check_only, diff, _colour()))
+
+
+@main.command(
+    "import",
+    epilog="""\b
+Examples:
+  nnspec import model.keras -o model.nn
+  nnspec import model.h5                  print the spec
+  nnspec import architecture.json -o model.nn   the JSON of model.to_json()
+""",
+)
+@click.argument("model", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", default="-", show_default=True, help="Spec to write; - prints it.")
+def import_(model: str, output: str) -> None:
+    """Write the .nn spec of a Keras model file (.keras, .h5 or to_json() JSON).
+
+    Reads the architecture only, without TensorFlow. Layers or arguments nnspec
+    cannot express are reported (exit 1) and nothing is written.
+    """
+    from .importer import ImportFailed, import_file
+
+    try:
+        imported = import_file(model)
+    except ImportFailed as err:
+        for problem in err.problems:
+            click.echo(f"{model}: error: {problem}", err=True)
+        if err.hint:
+            click.echo(f"  = hint: {err.hint}", err=True)
+        sys.exit(EXIT_ERRORS)
+    for note in imported.notes:
+        click.echo(f"{model}: note: {note}", err=True)
+    if output == "-":
+        click.echo(imported.text, nl=False)
+    else:
+        from .files import write_atomic
+
+        write_atomic(output, imported.text)
+        click.echo(f"wrote {output}", err=True)
 
 
 if __name__ == "__main__":

@@ -90,7 +90,6 @@ CODES: dict[str, str] = {
     "E405": "number of classes does not match the output units",
     "E406": "no compile block: loss and optimizer are needed to train",
     "E501": "data does not fit the model input",
-    "E502": "data file missing, unreadable or not as declared",
     # code generation
     "E601": "the Sequential API asked for a model that is not a plain chain",
     # warnings

@@ -130,6 +130,8 @@ def why_graph(model: CheckedModel) -> tuple[str, Span]:
             where = node.inputs[-1].span if node.inputs else None
             return f"`{node.layer}` takes {len(node.inputs)} inputs ({names})", where or span
         ref = node.inputs[0]
+        if model.layers[node.layer].call.type.multi_input:
+            return f"`{node.layer}` takes a list of inputs", span
         if ref.index is not None:
             return f"`{node.layer}` takes output {ref.index} of `{ref.source}`", ref.span or span
         if node.app > 0:

@@ -65,7 +65,8 @@ class _Builder:
                 )
                 return None
             self.taken.add(name)
-        else:
+        self._count_inner(decl.call)
+        if name is None:
             name = self._auto_name(decl.call.name)
         self.decls[name] = decl
         try:
@@ -78,6 +79,15 @@ class _Builder:
             return name
         self.graph.layers[name] = Layer(name, call, decl.span, decl.name is not None)
         return name
+
+    def _count_inner(self, call: ir.Call) -> None:
+        """Layers given as arguments (`Bidirectional(LSTM(8))`) are made first
+        and take Keras's automatic names, as in Keras."""
+        for value in [*call.args, *(kw.value for kw in call.kwargs)]:
+            if isinstance(value, ir.Call) and value.name in LAYERS:
+                self._count_inner(value)
+                prefix = LAYERS[value.name].snake_name
+                self.counters[prefix] = self.counters.get(prefix, 0) + 1
 
     def _auto_name(self, type_name: str) -> str:
         """Keras's default name: `dense`, `dense_1`, ... skipping names in use."""
@@ -356,6 +366,9 @@ class _Builder:
         for node in order:
             if node.app != 0 or node.inputs != [previous]:
                 return False
+            layer = self.graph.layers.get(node.layer)
+            if layer is not None and layer.call.type.multi_input:
+                return False  # a merge takes a list, which Sequential cannot pass
             if isinstance(previous, TensorRef) and previous.index is not None:
                 return False
             previous = TensorRef(node.layer, 0)

@@ -87,7 +87,7 @@ def _apply(node: Node, layer, in_shapes: list, diags: list[Diagnostic]) -> None:
         node.shape = kind.output(cfg, x)
         if node.app == 0:
             weights = kind.weights(cfg, x)
-            node.weights = weights if cfg.trainable else Weights(0, weights.total)
+            node.weights = weights if cfg.get("trainable", True) else Weights(0, weights.total)
     except (ShapeError, ArgError) as err:
         node.shape = None
         diags.append(

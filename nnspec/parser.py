@@ -59,14 +59,16 @@ def grammar_text() -> str:
         return (Path(__file__).resolve().parent.parent / "grammar" / "nnspec.lark").read_text()
 
 
-@lru_cache(maxsize=1)
-def lark_parser() -> Lark:
+@lru_cache(maxsize=2)
+def lark_parser(keep_all_tokens: bool = False) -> Lark:
+    """The LALR parser; `keep_all_tokens` keeps brackets and commas in the tree (for `fmt`)."""
     return Lark(
         grammar_text(),
         parser="lalr",
         lexer="basic",
         propagate_positions=True,
         maybe_placeholders=True,
+        keep_all_tokens=keep_all_tokens,
         postlex=_KeepBadChars(),
         cache=True,
     )

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .checked import CheckedModel, Data, TensorRef
 from .keras_calls import PyCall, call, identifier, layer_call, named_value
+from .layers import LAYERS
 from .signature import Config
 from .training import COMPILE, EVALUATE, FIT, PerOutput
 
@@ -255,7 +256,42 @@ def _variables(model: CheckedModel) -> dict[str, str]:
     return names
 
 
-def _tensors(model: CheckedModel, var: dict[str, str]):
+def _layer_calls(model: CheckedModel) -> dict[str, PyCall]:
+    """Each layer's constructor call, in the order the script makes them.
+
+    A layer the spec leaves unnamed keeps Keras's automatic name where Keras
+    would pick nnspec's name; elsewhere (a name the spec gave another layer,
+    layers wrapped in arguments counting too) the call names it.
+    """
+    uids: dict[str, int] = {}  # Keras's counters: unnamed layers, inner ones first
+
+    def count(value) -> None:
+        if isinstance(value, (tuple, list)):
+            for item in value:
+                count(item)
+        elif isinstance(value, PyCall):
+            count([*value.args, *(v for _, v in value.kwargs)])
+            if value.func.startswith("layers.") and "name" not in dict(value.kwargs):
+                prefix = LAYERS[value.func.removeprefix("layers.")].snake_name
+                uids[prefix] = uids.get(prefix, 0) + 1
+
+    calls: dict[str, PyCall] = {}
+    for node in model.nodes:
+        layer = model.layers[node.layer]
+        if node.layer in calls:
+            continue
+        made = layer_call(layer.call)
+        count([*made.args, *(v for _, v in made.kwargs)])
+        prefix, n = layer.call.type.snake_name, uids.get(layer.call.type.snake_name, 0)
+        if layer.named or node.layer != (f"{prefix}_{n}" if n else prefix):
+            made = layer_call(layer.call, node.layer)
+        else:
+            uids[prefix] = n + 1
+        calls[node.layer] = made
+    return calls
+
+
+def _tensors(model: CheckedModel, var: dict[str, str], calls: dict[str, PyCall]):
     applications = {}
     for node in model.nodes:
         applications[node.layer] = applications.get(node.layer, 0) + 1
@@ -281,11 +317,7 @@ def _tensors(model: CheckedModel, var: dict[str, str]):
             Tensor(
                 var=name,
                 layer=var[node.layer],
-                call=(
-                    layer_call(layer.call, layer.name if layer.named else None)
-                    if node.app == 0
-                    else None
-                ),
+                call=calls[node.layer] if node.app == 0 else None,
                 inputs=tuple(expr(r) for r in node.inputs),
                 spread=layer.call.type.spread_inputs,
                 multi=layer.call.type.multi_input,
@@ -323,13 +355,9 @@ def program(
         )
         for i in model.inputs
     )
-    layers = ()
-    if model.sequential:
-        layers = tuple(
-            layer_call(model.layers[n.layer].call, n.layer if model.layers[n.layer].named else None)
-            for n in model.nodes
-        )
-    tensors, outputs = _tensors(model, var)  # a chain can be written with either API
+    calls = _layer_calls(model)
+    layers = tuple(calls[n.layer] for n in model.nodes) if model.sequential else ()
+    tensors, outputs = _tensors(model, var, calls)  # a chain can be written with either API
     evaluate = _action(model, "evaluate")
     evaluate_kwargs = None
     if evaluate is not None:

@@ -1,12 +1,15 @@
-"""Renderers of diagnostics: text (with source and caret), gcc and json."""
+"""Renderers of diagnostics: text (with source and caret), gcc, json and sarif."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path, PurePosixPath
+from urllib.parse import quote
 
-from .diagnostics import Diagnostic
+from . import __version__
+from .diagnostics import CODES, Diagnostic
 
-FORMATS = ("text", "json", "gcc")
+FORMATS = ("text", "json", "gcc", "sarif")
 
 _COLOURS = {"error": "\033[1;31m", "warning": "\033[1;33m", "hint": "\033[1;36m"}
 _BOLD, _RESET = "\033[1m", "\033[0m"
@@ -77,3 +80,65 @@ def as_json(path: str, diag: Diagnostic) -> dict:
 
 def render_json(results: list[tuple[str, list[Diagnostic]]]) -> str:
     return json.dumps([as_json(path, d) for path, diags in results for d in diags], indent=2)
+
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def render_sarif(results: list[tuple[str, list[Diagnostic]]]) -> str:
+    """One SARIF 2.1.0 log (GitHub code scanning) for all files: a rule per code."""
+    rule_index = {code: i for i, code in enumerate(CODES)}
+    rules = [
+        {
+            "id": code,
+            "shortDescription": {"text": meaning},
+            "defaultConfiguration": {"level": "warning" if code.startswith("W") else "error"},
+        }
+        for code, meaning in CODES.items()
+    ]
+    found = [
+        {
+            "ruleId": d.code,
+            "ruleIndex": rule_index[d.code],
+            "level": d.severity.value,
+            "message": {"text": "\n".join([d.message, *(f"hint: {h}" for h in d.hints)])},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": _artifact_uri(path), "uriBaseId": "%SRCROOT%"},
+                        "region": {
+                            "startLine": d.span.line,
+                            "startColumn": d.span.column,
+                            "endLine": d.span.end_line,
+                            "endColumn": d.span.end_column,
+                        },
+                    }
+                }
+            ],
+        }
+        for path, diags in results
+        for d in diags
+    ]
+    run = {
+        "tool": {
+            "driver": {
+                "name": "nnspec",
+                "version": __version__,
+                "rules": rules,
+            }
+        },
+        "columnKind": "unicodeCodePoints",  # as nnspec counts columns
+        "results": found,
+    }
+    return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2)
+
+
+def _artifact_uri(path: str) -> str:
+    """A relative URI: the path from the working directory, with forward slashes."""
+    relative = Path(path)
+    if relative.is_absolute():
+        try:
+            relative = relative.relative_to(Path.cwd())
+        except ValueError:
+            return relative.as_uri()
+    return quote(str(PurePosixPath(*relative.parts)))

@@ -106,9 +106,11 @@ def check_arrays(model: CheckedModel, p: Program, arrays) -> None:
 
 
 class Interrupt:
-    """SIGINT / SIGTERM ask training to stop after the current step."""
+    """SIGINT / SIGTERM stop training after the current step: Keras checks
+    `stop_training` after every batch, so no per-batch callback slows it."""
 
-    def __init__(self):
+    def __init__(self, model):
+        self.model = model
         self.requested = False
         self._previous = {}
 
@@ -121,6 +123,7 @@ class Interrupt:
         if self.requested:  # a second Ctrl-C: stop now
             raise KeyboardInterrupt
         self.requested = True
+        self.model.stop_training = True
 
     def __exit__(self, *exc):
         for sig, handler in self._previous.items():
@@ -128,11 +131,6 @@ class Interrupt:
 
 
 def _callbacks(keras, interrupt: Interrupt, folder: Path, history: dict):
-    class StopOnSignal(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            if interrupt.requested:
-                self.model.stop_training = True
-
     class Backup(keras.callbacks.BackupAndRestore):
         """Saves completed epochs only: an interrupted one is trained again."""
 
@@ -151,7 +149,7 @@ def _callbacks(keras, interrupt: Interrupt, folder: Path, history: dict):
             write_history(folder, history)
 
     backup = Backup(backup_dir=str(folder / "backup"), delete_checkpoint=False)
-    return [StopOnSignal(), backup, HistoryFiles()]
+    return [backup, HistoryFiles()]
 
 
 def write_history(folder: Path, history: dict) -> None:
@@ -182,7 +180,7 @@ def _make(keras_build, value, namespace: dict):
 
 
 def select_devices(tf, opts: Options):
-    """Memory growth on every GPU; the strategy and a description of the devices."""
+    """Memory growth on every GPU; the strategy, a description, whether GPUs train."""
     gpus = [] if opts.device == "cpu" else tf.config.list_physical_devices("GPU")
     if opts.device == "gpu" and not gpus:
         raise RunError("--device gpu: TensorFlow sees no GPU here (is `nnspec[gpu]` installed?)")
@@ -216,7 +214,7 @@ def select_devices(tf, opts: Options):
     replicas = made.num_replicas_in_sync
     names = ", ".join(d.name.split("device:")[-1] for d in (gpus or [])) or kind
     where = f"{replicas} {kind} replica{'s' if replicas > 1 else ''}" if replicas > 1 else names
-    return made, f"{where}, strategy {strategy}"
+    return made, f"{where}, strategy {strategy}", bool(gpus)
 
 
 def _work_around_keras_multiworker(net) -> None:
@@ -230,16 +228,6 @@ def _work_around_keras_multiworker(net) -> None:
 
     net._distribute_strategy = None
     trainer._collective_all_reduce_multi_worker = lambda strategy: False
-
-
-def _is_chief() -> bool:
-    config = json.loads(os.environ.get("TF_CONFIG", "{}"))
-    task = config.get("task", {})
-    return task.get("type", "chief") == "chief" or (
-        task.get("type") == "worker"
-        and task.get("index", 0) == 0
-        and "chief" not in config.get("cluster", {})
-    )
 
 
 def train(spec_path: str, model: CheckedModel, opts: Options, echo) -> Path:
@@ -268,12 +256,12 @@ def train(spec_path: str, model: CheckedModel, opts: Options, echo) -> Path:
 
     absl.logging.set_verbosity(absl.logging.ERROR)  # e.g. "HDF5 is legacy" for a `.h5` save
 
-    strategy, where = select_devices(tf, opts)
+    strategy, where, on_gpu = select_devices(tf, opts)
     if p.seed is not None:
         keras.utils.set_random_seed(p.seed)
         tf.config.experimental.enable_op_determinism()
     if opts.mixed_precision:
-        if "GPU" in where:
+        if on_gpu:
             keras.mixed_precision.set_global_policy("mixed_float16")
         else:
             echo("note: --mixed-precision needs a GPU; training in float32")
@@ -295,7 +283,7 @@ def train(spec_path: str, model: CheckedModel, opts: Options, echo) -> Path:
 
     history = _read_history(folder) if opts.resume else {}
     fit_kwargs = {k: _make(keras_build, v, namespace) for k, v in p.fit_kwargs}
-    with Interrupt() as interrupt:
+    with Interrupt(net) as interrupt:
         fit_kwargs["callbacks"] = [
             *fit_kwargs.get("callbacks", []),
             *_callbacks(keras, interrupt, folder, history),
@@ -317,7 +305,6 @@ def train(spec_path: str, model: CheckedModel, opts: Options, echo) -> Path:
 
     results = net.evaluate(x_test, y_test, return_dict=True, verbose=0, **dict(p.evaluate or ()))
     results = {k: float(v) for k, v in results.items()}
-    chief = _is_chief()
     model_file = folder / (Path(p.save).name if p.save else f"{model.name}.keras")
     net.save(model_file)
     write_atomic(folder / "metrics.json", json.dumps(results, indent=2) + "\n")
@@ -334,7 +321,6 @@ def train(spec_path: str, model: CheckedModel, opts: Options, echo) -> Path:
         "model": model_file.name,
         "task": model.data.info.task,
         "classes": model.data.info.classes,
-        "chief": chief,
     }
     write_atomic(folder / "run.json", json.dumps(manifest, indent=2) + "\n")
     _remove_backup(folder)

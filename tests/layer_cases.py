@@ -64,6 +64,6 @@ def nnspec_result(case: Case):
     x = list(case.shapes) if layer.type.multi_input else case.shapes[0]
     out = layer.type.output(layer.config, x)
     weights = layer.type.weights(layer.config, x)
-    if not layer.config.trainable:
+    if not layer.config.get("trainable", True):
         return out, 0, weights.total
     return out, weights.trainable, weights.non_trainable

@@ -24,6 +24,7 @@ from click.testing import CliRunner
 from nnspec.cli import main
 from nnspec.compiler import compile_text
 from nnspec.diagnostics import CODES
+from nnspec.render import render_text
 from nnspec.layers import LAYERS
 
 INVALID = Path(__file__).parent / "invalid"
@@ -32,7 +33,10 @@ NAME = re.compile(r"^(?P<code>[EW]\d{3})_[a-z0-9_]+\.nn$")
 
 # Codes whose coverage comes from a named test in this file rather than (only)
 # from a spec file, e.g. input that would be silly to keep as a file.
-NAMED_TESTS = {"E003": "test_e003_generated_deep_nesting"}
+NAMED_TESTS = {
+    "E003": "test_e003_generated_deep_nesting",
+    "E601": "test_e601_sequential_api_for_a_graph",
+}
 
 
 def _code(spec: Path) -> str:
@@ -145,6 +149,18 @@ def test_every_golden_file_has_a_spec():
         g.name for g in INVALID.glob("*.expected") if not g.with_suffix(".nn").exists()
     )
     assert not orphans, f"golden files without a spec: {orphans}"
+
+
+def test_e601_sequential_api_for_a_graph():
+    """`gen --api sequential` on a graph: E601 at the edge that makes it one."""
+    from nnspec.gen import GenError, api_of
+
+    text = "input x: (4,)\ngraph {\n    a = Dense(2)\n    b = Dense(2)\n    x -> a\n    x -> b\n}\noutput a, b\n"
+    with pytest.raises(GenError) as err:
+        api_of(compile_text(text).model, "sequential")
+    diagnostic = err.value.diagnostic
+    assert diagnostic.code == "E601" and "2 outputs" in diagnostic.message
+    assert render_text("g.nn", [diagnostic], text).startswith("g.nn:8:11: error[E601]")
 
 
 def test_e003_generated_deep_nesting():

@@ -63,7 +63,7 @@ def history(folder: Path) -> dict:
     "sets, expected",
     [
         (["fit.epochs=7"], "fit { epochs: 7, batch_size: 32"),
-        (["fit.shuffle=false"], "callbacks: [csv_logger(\"log.csv\")]  shuffle: false }"),
+        (["fit.shuffle=false"], 'callbacks: [csv_logger("log.csv")]  shuffle: false }'),
         (["data.limit=100"], "seed: 3  limit: 100 }"),
         (["compile.optimizer=sgd(learning_rate=0.1)"], "optimizer: sgd(learning_rate=0.1),"),
         (["evaluate.batch_size=64"], "evaluate { batch_size: 64 }"),
@@ -124,7 +124,11 @@ def _csv_spec(tmp_path, body: str, columns=("a", "b", "label")) -> Path:
     [
         ("1,2,0\n3,4,1\n5,6,0\n7,8,1\n", ("a", "b", "target"), "missing column or array 'label'"),
         ("1,x,0\n3,4,1\n5,6,0\n7,8,1\n", ("a", "b", "label"), "cannot read the data as numbers"),
-        ("1,2,3,0\n3,4,5,1\n5,6,7,0\n7,8,9,1\n", ("a", "b", "c", "label"), "samples have shape (3,)"),
+        (
+            "1,2,3,0\n3,4,5,1\n5,6,7,0\n7,8,9,1\n",
+            ("a", "b", "c", "label"),
+            "samples have shape (3,)",
+        ),
     ],
 )
 def test_bad_csv_is_reported_naming_the_file(tmp_path, monkeypatch, body, columns, message):

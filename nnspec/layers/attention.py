@@ -10,18 +10,20 @@ from ..signature import Param
 from .registry import (
     CONSTRAINT,
     INITIALIZER,
+    KERNEL_INITIALIZER,
     REGULARIZER,
     LayerType,
     ShapeError,
     Weights,
     bad_arg,
+    check_initializer,
     known,
     prod,
     register,
     show,
 )
 
-_SEED = Param("seed", Optional(Int(0)), None, "random seed of the dropout")
+_SEED = Param("seed", Optional(Int()), None, "random seed of the dropout")
 
 
 def _qvk(shapes, layer: str):
@@ -98,7 +100,7 @@ register(
             ),
             Param(
                 "dropout",
-                Float(0.0, 1.0, open_high=True),
+                Float(0.0, 1.0),
                 0.0,
                 "fraction of the attention scores dropped",
             ),
@@ -141,6 +143,10 @@ def _mha_check(cfg, shapes):
             " (Keras builds it but fails when run)",
             "E302",
         )
+    if cfg.use_bias:  # query, key and value biases are (heads, dim); the output's as `out`
+        out = _mha_output_shape(cfg) or (query[-1],)
+        for rank in (2, len(out)):
+            check_initializer(cfg.bias_initializer, rank, "`bias_initializer`: ")
     rank = len(value) + 1  # of the projected tensors: (batch, ..., heads, dim)
     axes = cfg.attention_axes
     if axes is None:
@@ -200,7 +206,7 @@ register(
             Param("value_dim", Optional(Int(1)), None, "size of each head for value (key_dim)"),
             Param(
                 "dropout",
-                Float(0.0, 1.0, open_high=True),
+                Float(0.0, 1.0),
                 0.0,
                 "fraction of the attention scores dropped",
             ),
@@ -225,7 +231,10 @@ register(
             ),
             Param("flash_attention", Optional(Bool()), None, "use flash attention if available"),
             Param(
-                "kernel_initializer", INITIALIZER, "glorot_uniform", "initializer of the kernels"
+                "kernel_initializer",
+                KERNEL_INITIALIZER,
+                "glorot_uniform",
+                "initializer of the kernels",
             ),
             Param("bias_initializer", INITIALIZER, "zeros", "initializer of the biases"),
             Param("kernel_regularizer", REGULARIZER, None, "penalty on the kernels"),

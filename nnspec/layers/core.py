@@ -15,6 +15,7 @@ from .registry import (
     ShapeError,
     Weights,
     bad_arg,
+    check_initializer,
     identity,
     kernel_params,
     known,
@@ -53,7 +54,7 @@ def _dense_lint(cfg, x):
 register(
     LayerType(
         "Dense",
-        (Param("units", Int(1), doc="number of output units"), *kernel_params()),
+        (Param("units", Int(1), doc="number of output units"), *kernel_params(rank=2)),
         _dense_output,
         "Fully connected layer: `activation(x @ kernel + bias)` on the last axis.",
         weights=_dense_weights,
@@ -88,7 +89,7 @@ register(
         (
             Param("max_value", Optional(Float(0.0)), None, "saturation threshold"),
             Param("negative_slope", Float(0.0), 0.0, "slope below the threshold"),
-            Param("threshold", Float(), 0.0, "threshold value"),
+            Param("threshold", Float(0.0), 0.0, "values below it are set to zero (or scaled)"),
         ),
         identity,
         "Rectified linear unit layer.",
@@ -116,6 +117,7 @@ register(
 
 
 def _prelu_weights(cfg, x):
+    check_initializer(cfg.alpha_initializer, len(x) - 1, f"`alpha_initializer` on {show(x)}: ")
     shape = list(x[1:])
     for axis in cfg.shared_axes or ():
         if not 1 <= axis <= len(shape):
@@ -147,8 +149,8 @@ register(
 
 # ---- regularisation ----------------------------------------------------------
 
-_RATE = Param("rate", Float(0.0, 1.0, open_high=True), doc="fraction of inputs to drop")
-_SEED = Param("seed", Optional(Int(0)), None, "random seed", positional=False)
+_RATE = Param("rate", Float(0.0, 1.0), doc="fraction of inputs to drop")
+_SEED = Param("seed", Optional(Int()), None, "random seed", positional=False)
 
 register(
     LayerType(
@@ -185,6 +187,7 @@ register(
         _spatial_dropout(3, "SpatialDropout1D"),
         "Drops whole 1D feature maps.",
         category="regularization",
+        common=("dtype",),
     )
 )
 register(
@@ -194,12 +197,13 @@ register(
         _spatial_dropout(4, "SpatialDropout2D"),
         "Drops whole 2D feature maps.",
         category="regularization",
+        common=("dtype",),
     )
 )
 register(
     LayerType(
         "GaussianNoise",
-        (Param("stddev", Float(0.0), doc="standard deviation of the noise"), _SEED),
+        (Param("stddev", Float(0.0, 1.0), doc="standard deviation of the noise"), _SEED),
         identity,
         "Adds zero-centred Gaussian noise during training.",
         category="regularization",

@@ -9,10 +9,12 @@ from .registry import (
     CONSTRAINT,
     INITIALIZER,
     REGULARIZER,
+    VECTOR_INITIALIZER,
     LayerType,
     ShapeError,
     Weights,
     bad_arg,
+    check_initializer,
     prod,
     register,
     show,
@@ -36,12 +38,12 @@ def _axis_size(x, axis: int, layer: str) -> int:
     return size
 
 
-def _scale_params() -> tuple[Param, ...]:
+def _scale_params(initializer) -> tuple[Param, ...]:
     return (
         Param("center", Bool(), True, "whether to learn an offset `beta`"),
         Param("scale", Bool(), True, "whether to learn a scale `gamma`"),
-        Param("beta_initializer", INITIALIZER, "zeros", "initializer of beta"),
-        Param("gamma_initializer", INITIALIZER, "ones", "initializer of gamma"),
+        Param("beta_initializer", initializer, "zeros", "initializer of beta"),
+        Param("gamma_initializer", initializer, "ones", "initializer of gamma"),
     )
 
 
@@ -99,13 +101,16 @@ register(
             Param("axis", Int(), -1, "the feature axis to normalise (the batch axis is 0)"),
             Param("momentum", Float(0.0, 1.0), 0.99, "momentum of the moving averages"),
             Param("epsilon", Float(0.0), 1e-3, "small constant added to the variance"),
-            *_scale_params(),
+            *_scale_params(VECTOR_INITIALIZER),
             Param(
-                "moving_mean_initializer", INITIALIZER, "zeros", "initializer of the moving mean"
+                "moving_mean_initializer",
+                VECTOR_INITIALIZER,
+                "zeros",
+                "initializer of the moving mean",
             ),
             Param(
                 "moving_variance_initializer",
-                INITIALIZER,
+                VECTOR_INITIALIZER,
                 "ones",
                 "initializer of the moving variance",
             ),
@@ -148,6 +153,8 @@ def _ln_axes(cfg, x) -> list[int]:
                 f"(as {seen[pos]} and {a}) for input {show(x)}; Keras builds it but fails when run"
             )
         seen[pos] = a
+    for name in ("beta_initializer", "gamma_initializer"):  # weights shaped like `sizes`
+        check_initializer(cfg[name], len(sizes), f"`{name}`: ")
     return sizes
 
 
@@ -174,7 +181,7 @@ register(
                 "axis or axes to normalise over (the batch axis is 0)",
             ),
             Param("epsilon", Float(0.0), 1e-3, "small constant added to the variance"),
-            *_scale_params(),
+            *_scale_params(INITIALIZER),
             *_penalties(),
             Param(
                 "rms_scaling",

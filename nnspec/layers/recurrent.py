@@ -18,6 +18,7 @@ from .registry import (
     CONSTRAINT,
     INITIALIZER,
     REGULARIZER,
+    VECTOR_INITIALIZER,
     LayerType,
     ShapeError,
     Weights,
@@ -27,7 +28,7 @@ from .registry import (
     show,
 )
 
-_SEED = Param("seed", Optional(Int(0)), None, "random seed of the dropout masks")
+_SEED = Param("seed", Optional(Int()), None, "random seed of the dropout masks")
 
 
 def _cell_params(gates: bool) -> tuple[Param, ...]:
@@ -58,7 +59,7 @@ def _cell_params(gates: bool) -> tuple[Param, ...]:
             "orthogonal",
             "initializer of the recurrent kernel",
         ),
-        Param("bias_initializer", INITIALIZER, "zeros", "initializer of the bias"),
+        Param("bias_initializer", VECTOR_INITIALIZER, "zeros", "initializer of the bias"),
     )
 
 

@@ -78,6 +78,7 @@ class LayerType:
     category: str = "core"
     spread_inputs: bool = False  # called as layer(a, b), not layer([a, b])
     activation: str | None = None  # what the layer always applies, e.g. Softmax's softmax
+    common: tuple[str, ...] = ("trainable", "dtype")  # which COMMON arguments Keras takes
 
     @property
     def multi_input(self) -> bool:
@@ -110,7 +111,8 @@ COMMON = (
 
 def register(layer: LayerType) -> LayerType:
     """Add a layer type to the registry (with the arguments every layer takes)."""
-    full = LayerType(**{**layer.__dict__, "params": layer.params + COMMON})
+    common = tuple(p for p in COMMON if p.name in layer.common)
+    full = LayerType(**{**layer.__dict__, "params": layer.params + common})
     for key in (layer.name, *layer.aliases):
         if key in LAYERS:
             raise ValueError(f"layer {key} registered twice")
@@ -129,8 +131,54 @@ def layer_types() -> list[LayerType]:
 # ---- argument types shared by many layers ----------------------------------------
 
 ACTIVATION = Optional(Named("activation", lambda: ACTIVATIONS))
-INITIALIZER = Named("initializer", lambda: INITIALIZERS)
-REGULARIZER = Optional(Named("regularizer", lambda: REGULARIZERS))
+
+
+def check_initializer(value, rank: int, what: str = "") -> None:
+    """Raise unless the initializer (a name or a call) fits weights of `rank` dimensions:
+    Keras's `identity` makes 2D matrices only, `orthogonal` needs 2 dimensions or more.
+    `what` names the argument in the message."""
+    name = value if isinstance(value, str) else value.name
+    if (name == "identity" and rank != 2) or (name == "orthogonal" and rank < 2):
+        needs = "2D weights" if name == "identity" else "weights of 2 or more dimensions"
+        shape = {1: "a vector", 2: "2D"}.get(rank, f"{rank}D")
+        raise ArgError(
+            f"{what}`{name}` initializes {needs}, but these weights are {shape}",
+            "E106",
+            ("use e.g. `glorot_uniform`, `zeros` or `ones`",),
+        )
+
+
+@dataclass(frozen=True)
+class WeightInitializer(Named):
+    """An initializer of weights with `rank` dimensions (3: three or more)."""
+
+    rank: int = 2
+
+    def convert(self, value):
+        out = super().convert(value)
+        check_initializer(out, self.rank)
+        return out
+
+
+@dataclass(frozen=True)
+class Regularizer(Named):
+    """A regularizer name; `l1_l2` must be called: Keras has no string for it."""
+
+    def convert(self, value):
+        out = super().convert(value)
+        if out == "l1_l2":
+            raise ArgError(
+                "`l1_l2` must be called with its factors: Keras cannot look it up by name",
+                "E106",
+                ("e.g. `l1_l2(l1=0.01, l2=0.01)`",),
+            )
+        return out
+
+
+INITIALIZER = Named("initializer", lambda: INITIALIZERS)  # of 2D weights, or any rank
+VECTOR_INITIALIZER = WeightInitializer("initializer", lambda: INITIALIZERS, rank=1)
+KERNEL_INITIALIZER = WeightInitializer("initializer", lambda: INITIALIZERS, rank=3)
+REGULARIZER = Optional(Regularizer("regularizer", lambda: REGULARIZERS))
 CONSTRAINT = Optional(Named("constraint", lambda: CONSTRAINTS))
 PADDING = Choice(("valid", "same"))
 
@@ -148,8 +196,11 @@ class DataFormat(ArgType):
 DATA_FORMAT = Param("data_format", DataFormat(), "channels_last", "where the channel axis is")
 
 
-def kernel_params(prefix: str = "kernel", activation: bool = True) -> tuple[Param, ...]:
-    """activation, use_bias and the initializer/regularizer/constraint family."""
+def kernel_params(
+    prefix: str = "kernel", activation: bool = True, rank: int = 3
+) -> tuple[Param, ...]:
+    """activation, use_bias and the initializer/regularizer/constraint family;
+    `rank`: of the kernel (3: three or more)."""
     head = (
         (Param("activation", ACTIVATION, None, "activation applied to the output"),)
         if activation
@@ -159,11 +210,11 @@ def kernel_params(prefix: str = "kernel", activation: bool = True) -> tuple[Para
         Param("use_bias", Bool(), True, "whether to add a bias vector"),
         Param(
             f"{prefix}_initializer",
-            INITIALIZER,
+            INITIALIZER if rank == 2 else KERNEL_INITIALIZER,
             "glorot_uniform",
             f"initializer of the {prefix} weights",
         ),
-        Param("bias_initializer", INITIALIZER, "zeros", "initializer of the bias"),
+        Param("bias_initializer", VECTOR_INITIALIZER, "zeros", "initializer of the bias"),
         Param(f"{prefix}_regularizer", REGULARIZER, None, f"penalty on the {prefix} weights"),
         Param("bias_regularizer", REGULARIZER, None, "penalty on the bias"),
         Param("activity_regularizer", REGULARIZER, None, "penalty on the output"),

@@ -1,0 +1,124 @@
+"""One compile of an open document, and what the editor features read from it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from ..catalog import CALLBACKS, OPTIMIZERS
+from ..checked import CheckedModel, InputNode, Layer
+from ..compiler import Result, compile_text
+from ..datasets import SETTINGS, SOURCES
+from ..diagnostics import Span
+from ..layers.registry import LAYERS
+from ..training import COMPILE, EVALUATE, FIT
+from .symbols import Index, LayerSite, index, model_layer
+
+# Everything called with arguments, by kind; each has `name`, `params` and `doc`.
+CALLEE_TABLES = {
+    "layer": LAYERS,
+    "optimizer": OPTIMIZERS,
+    "callback": CALLBACKS,
+    "data source": SOURCES,
+}
+# The settings of each block, by the keyword (or `data`) that opens it.
+BLOCK_SETTINGS = {"compile": COMPILE, "fit": FIT, "evaluate": EVALUATE, "data": SETTINGS}
+
+
+def callee(name: str) -> tuple[str, object] | None:
+    """The kind and entry of a name written as a call: `Dense`, `adam`, `mnist`."""
+    for kind, table in CALLEE_TABLES.items():
+        if name in table:
+            return kind, table[name]
+    return None
+
+
+@dataclass(frozen=True)
+class Analysis:
+    text: str
+    result: Result
+
+    @staticmethod
+    def of(text: str) -> Analysis:
+        return Analysis(text, compile_text(text))
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.text.split("\n")  # as the lexer counts lines
+
+    @cached_property
+    def index(self) -> Index:
+        return index(self.result.spec, self.text)
+
+    @property
+    def good(self) -> bool:
+        """Checked without errors: its model is trustworthy."""
+        return self.result.model is not None and self.result.ok
+
+    def source(self, span: Span) -> str:
+        """The text of `span`."""
+        if span.line == span.end_line:
+            return self.lines[span.line - 1][span.column - 1 : span.end_column - 1]
+        head = self.lines[span.line - 1][span.column - 1 :]
+        middle = self.lines[span.line : span.end_line - 1]
+        tail = self.lines[span.end_line - 1][: span.end_column - 1]
+        return "\n".join([head, *middle, tail])
+
+    def word_at(self, line: int, column: int) -> tuple[str, Span] | None:
+        """The name at or just before a 1-based position, and its span."""
+        if not 1 <= line <= len(self.lines):
+            return None
+        for match in re.finditer(r"[A-Za-z_]\w*", self.lines[line - 1]):
+            if match.start() < column <= match.end() + 1:
+                return match.group(), Span(line, match.start() + 1, line, match.end() + 1)
+        return None
+
+    def offset(self, line: int, column: int) -> int:
+        """The index in `text` of a 1-based position, clamped to the text."""
+        line = max(1, min(line, len(self.lines)))
+        start = sum(len(text) + 1 for text in self.lines[: line - 1])
+        return start + max(0, min(column - 1, len(self.lines[line - 1])))
+
+
+@dataclass(frozen=True)
+class Document:
+    """The latest analysis of a document, and the last one that checked cleanly:
+    while the text is broken, hover still shows shapes from that one."""
+
+    current: Analysis
+    last_good: Analysis | None
+
+    @staticmethod
+    def of(text: str) -> Document:
+        return Document(Analysis.of(text), None)
+
+    def updated(self, text: str) -> Document:
+        current = Analysis.of(text)
+        return Document(current, self.current if self.current.good else self.last_good)
+
+    def layer(self, site: LayerSite) -> tuple[CheckedModel, Layer] | None:
+        """The checked layer declared at `site` and its model, from the last good
+        model when the current one lacks it."""
+        model = self.current.result.model
+        found = model_layer(model, site)
+        if found is not None:
+            return model, found
+        return self.named_layer(site.name) if site.name else None
+
+    def named_layer(self, name: str) -> tuple[CheckedModel, Layer] | None:
+        for model in self._models():
+            if name in model.layers:
+                return model, model.layers[name]
+        return None
+
+    def input(self, name: str) -> InputNode | None:
+        for model in self._models():
+            for node in model.inputs:
+                if node.name == name:
+                    return node
+        return None
+
+    def _models(self) -> list[CheckedModel]:
+        both = [self.current, self.last_good]
+        return [a.result.model for a in both if a is not None and a.result.model is not None]

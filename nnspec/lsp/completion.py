@@ -1,0 +1,166 @@
+"""Completion: what may be written at the cursor. The context comes from the
+tokens before the cursor (so it works while the text does not parse); the
+candidates come from the layer registry, the catalogs, the settings tables and
+the names the spec defines."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lark.exceptions import LarkError
+
+from ..argtypes import AnyOf, ArgType, Bool, Choice, Named, Optional, TupleOf
+from ..checker import INPUT_PARAMS
+from ..datasets import SOURCES
+from ..layers.registry import LayerArg, layer_types
+from ..parser import STATEMENT_KEYWORDS, lark_parser
+from ..signature import Param
+from ..training import CalleeArg, PerOutputArg, Validation
+from .analysis import BLOCK_SETTINGS, callee
+from .hover import default_text
+from .symbols import Definition
+
+_OPENERS = {"LPAR", "LSQB", "LBRACE"}
+_CLOSERS = {"RPAR", "RSQB", "RBRACE"}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    label: str
+    kind: str  # keyword, layer, argument, setting, value, name
+    detail: str = ""
+    doc: str = ""
+    insert: str | None = None
+
+
+@dataclass
+class _Frame:
+    """One open bracket before the cursor (or the top level)."""
+
+    opener: str | None  # LPAR, LSQB, LBRACE; None at the top level
+    block: str | None  # the statement or block it is in: `graph`, `compile`, `data`...
+    params: tuple[Param, ...] | None = None  # what a key written in it names
+    setting: str | None = None  # the key this bracket is the value of: `metrics: [`
+    key: str | None = None  # the key just written: `units=`, `epochs:`
+    given: set[str] = field(default_factory=set)
+    position: int = 0  # the positional argument being written
+
+
+def complete(text: str, offset: int, definitions: dict[str, Definition]) -> list[Candidate]:
+    """The candidates at `offset` in `text`."""
+    try:
+        tokens = list(lark_parser().lex(text[:offset]))
+    except LarkError:
+        return []
+    if tokens and tokens[-1].end_pos == offset and re.fullmatch(r"\w+", tokens[-1].value):
+        tokens.pop()  # the word being typed: the editor filters by it
+    frame, previous = _context(tokens)
+    return _candidates(frame, previous.type if previous else None, definitions)
+
+
+def _context(tokens) -> tuple[_Frame, object]:
+    stack = [_Frame(None, None)]
+    previous = None
+    for tok in tokens:
+        top = stack[-1]
+        if tok.type in _OPENERS:
+            stack.append(_open(tok.type, previous, top))
+        elif tok.type in _CLOSERS:
+            if len(stack) > 1:
+                stack.pop()
+        elif tok.type == "COMMA":
+            top.key = None
+            top.position += 1
+        elif tok.type in ("EQUAL", "COLON") and previous is not None and previous.type == "NAME":
+            top.key = previous.value
+            top.given.add(previous.value)
+        elif len(stack) == 1 and tok.value in STATEMENT_KEYWORDS:
+            stack[0] = _Frame(None, tok.value)
+        previous = tok
+    return stack[-1], previous
+
+
+def _open(opener: str, previous, parent: _Frame) -> _Frame:
+    word = previous.value if previous is not None else None
+    if opener == "LPAR" and previous is not None and previous.type == "NAME":
+        found = callee(word)
+        return _Frame(opener, parent.block, found[1].params if found else ())
+    if opener == "LBRACE" and word in ("sequential", "graph"):
+        return _Frame(opener, word)
+    if opener == "LBRACE" and (word in BLOCK_SETTINGS or parent.opener is None):
+        block = word if word in BLOCK_SETTINGS else parent.block
+        return _Frame(opener, block, BLOCK_SETTINGS.get(block, ()))
+    # a tuple, a list or a nested mapping: the value of the key before it
+    return _Frame(opener, parent.block, parent.params, parent.setting or parent.key)
+
+
+def _candidates(frame: _Frame, previous: str | None, definitions) -> list[Candidate]:
+    if frame.opener is None:
+        if previous == "DATA":
+            return [Candidate(n, "value", "data source", s.doc) for n, s in SOURCES.items()]
+        if frame.block == "output" and previous in ("OUTPUT", "COMMA"):
+            return _names(definitions)
+        if frame.block == "input" and previous in ("COMMA", "EQUAL"):  # `(4,), dtype=int32`
+            keywords = {p.name: p for p in INPUT_PARAMS if not p.positional}
+            if previous == "COMMA":
+                return [_argument(p, "=") for p in keywords.values()]
+            return _values(keywords[frame.key].type) if frame.key in keywords else []
+        return [Candidate(k, "keyword") for k in sorted(STATEMENT_KEYWORDS)]
+    if frame.params is None:  # in an architecture block
+        layers = _layer_types()
+        if frame.block == "graph" and previous != "EQUAL":
+            return _names(definitions) + layers
+        return layers
+    params = {p.name: p for p in frame.params}
+    key = frame.setting or frame.key
+    if key is not None:
+        return _values(params[key].type) if key in params else []
+    if frame.opener == "LPAR":
+        positional = [p for p in frame.params if p.positional]
+        values = (
+            _values(positional[frame.position].type)
+            if frame.position < len(positional) and not frame.given
+            else []
+        )
+        return [_argument(p, "=") for p in frame.params if p.name not in frame.given] + values
+    if frame.opener == "LBRACE":
+        return [_argument(p, ": ") for p in frame.params if p.name not in frame.given]
+    return []
+
+
+def _argument(param: Param, separator: str) -> Candidate:
+    kind = "argument" if separator == "=" else "setting"
+    doc = f"{param.doc}\n\n{param.type.describe}".strip()
+    return Candidate(param.name, kind, default_text(param), doc, param.name + separator)
+
+
+def _layer_types() -> list[Candidate]:
+    return [Candidate(t.name, "layer", f"{t.category} layer", t.doc) for t in layer_types()]
+
+
+def _names(definitions: dict[str, Definition]) -> list[Candidate]:
+    return [Candidate(d.name, "name", d.kind) for d in definitions.values()]
+
+
+def _values(argtype: ArgType) -> list[Candidate]:
+    """The words a value of `argtype` may be: activations, losses, optimizers..."""
+    if isinstance(argtype, Optional):
+        return _values(argtype.inner)
+    if isinstance(argtype, (TupleOf, PerOutputArg)):
+        return _values(argtype.item)
+    if isinstance(argtype, AnyOf):
+        return [c for option in argtype.options for c in _values(option)]
+    if isinstance(argtype, Named):
+        return [Candidate(name, "value", argtype.kind) for name in argtype.entries()]
+    if isinstance(argtype, CalleeArg):
+        return [Candidate(n, "value", argtype.kind, c.doc) for n, c in argtype.table.items()]
+    if isinstance(argtype, Choice):
+        return [Candidate(option, "value") for option in argtype.options]
+    if isinstance(argtype, Bool):
+        return [Candidate("true", "value"), Candidate("false", "value")]
+    if isinstance(argtype, LayerArg):
+        return _layer_types()
+    if isinstance(argtype, Validation):
+        return [Candidate("test", "value", "the data's test split")]
+    return []
