@@ -90,13 +90,17 @@ Examples:
 
 @click.group(epilog="""\b
 Examples:
-  nnspec check specs/            validate every spec, without TensorFlow
+  nnspec run specs/mnist_cnn.nn     train, evaluate and save, in runs/
+  nnspec gen specs/mnist_cnn.nn -o mnist_cnn.py
+  nnspec check specs/               validate every spec, without TensorFlow
   nnspec summary specs/mnist_cnn.nn
-  nnspec codes                   list every diagnostic code
+  nnspec fmt specs/                 the canonical layout, comments kept
+  nnspec import model.keras -o model.nn
+  nnspec codes                      list every diagnostic code
 """)
 @click.version_option(__version__, prog_name="nnspec")
 def main() -> None:
-    """nnspec: declare a Keras model in a .nn spec; check it, summarise it."""
+    """nnspec: declare a Keras model in a .nn spec; check, train or generate it."""
 
 
 @main.command(epilog=EPILOG_CHECK)
@@ -214,9 +218,7 @@ def _checked_model(spec: str):
 )
 def gen(spec: str, output: str, api: str, data_dir: str | None, check_only: bool) -> None:
     """Write the standalone tf.keras script for SPEC (without importing TensorFlow)."""
-    import difflib
-
-    from .files import write_atomic
+    from .files import unified_diff, write_atomic
     from .gen import GenError, render
 
     text, model = _checked_model(spec)
@@ -232,13 +234,10 @@ def gen(spec: str, output: str, api: str, data_dir: str | None, check_only: bool
         if current == script:
             click.echo(f"{output}: up to date")
             return
-        diff = difflib.unified_diff(
-            current.splitlines(keepends=True),
-            script.splitlines(keepends=True),
-            f"{output} (on disk)",
-            f"{output} (from {_display(spec)})",
+        diff = unified_diff(
+            current, script, f"{output} (on disk)", f"{output} (from {_display(spec)})"
         )
-        click.echo("".join(diff), nl=False)
+        click.echo(diff, nl=False)
         click.echo(
             f"{output}: out of date with {_display(spec)}; run: nnspec gen {spec} -o {output}",
             err=True,

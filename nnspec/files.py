@@ -1,20 +1,42 @@
-"""Writing output files: whole or not at all."""
+"""Writing output files: whole or not at all; showing how a file would change."""
 
 from __future__ import annotations
 
+import difflib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 
 def write_atomic(path: str | Path, data: str | bytes) -> None:
-    """Write `data` to a temporary file beside `path`, then rename it over `path`."""
-    path = Path(path)
+    """Write `data` to a temporary file beside `path`, then rename it over `path`.
+
+    Through a symbolic link, and keeping the mode of a file that exists."""
+    path = Path(path).resolve()
+    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o666 & ~_umask()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def unified_diff(old: str, new: str, old_name: str, new_name: str) -> str:
+    """`new` against `old` as a unified diff, marking a missing final newline."""
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True), old_name, new_name
+    )
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+    )

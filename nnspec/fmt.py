@@ -10,11 +10,10 @@ before it. Commas are rewritten, so the comments around a comma move to its neig
 from __future__ import annotations
 
 import ast
-import difflib
-import os
 import re
 import sys
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +56,7 @@ def format_text(text: str) -> str:
     tree = parser.feed_eof(tokens[-1] if tokens else None)
     result = _render(_Layout(text, tokens).document(tree))
     # Like black's safety check: the same tokens and comments, and still no syntax error.
-    if False:
+    if _fingerprint(result) != _fingerprint(text, tokens) or parse(result).diagnostics:
         raise RuntimeError("nnspec fmt would change the spec; please report this")
     return result
 
@@ -68,69 +67,57 @@ def format_paths(files: list[str], check: bool, diff: bool, colour: bool = False
     Files change in place, atomically and only when their text changes, unless `check`
     or `diff`. Messages go to stderr, diffs and formatted stdin to stdout.
     """
-    from .files import write_atomic
-    from .render import render_text
-
-    changed = unchanged = failed = 0
-    internal = False
-    for path in files:
-        shown = "<stdin>" if path == "-" else path
-        try:
-            data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-            text = data.decode("utf-8-sig")
-            new = format_text(text)
-        except FormatError as err:
-            print(render_text(shown, err.diagnostics, text, colour=colour), file=sys.stderr)
-            failed += 1
-            continue
-        except (OSError, UnicodeDecodeError) as err:
-            reason = err.strerror if isinstance(err, OSError) else f"not UTF-8 ({err.reason})"
-            print(f"{shown}: error: cannot format: {reason}", file=sys.stderr)
-            failed += 1
-            continue
-        except Exception as err:  # noqa: BLE001  (a bug in nnspec, reported, never a traceback)
-            print(f"{shown}: internal error: {type(err).__name__}: {err}", file=sys.stderr)
-            failed, internal = failed + 1, True
-            continue
-        if path == "-" and not (check or diff):
-            sys.stdout.write(new)
-        if new == text:
-            unchanged += 1
-            continue
-        changed += 1
-        if diff:
-            sys.stdout.write(unified_diff(text, new, shown))
-        if check or diff:
-            print(f"would reformat {shown}", file=sys.stderr)
-        elif path != "-":
-            target = Path(path).resolve()
-            mode = target.stat().st_mode
-            write_atomic(target, new)
-            os.chmod(target, mode)
-            print(f"reformatted {shown}", file=sys.stderr)
+    outcomes = Counter(_format_path(path, check, diff, colour) for path in files)
+    changed, same = outcomes["changed"], outcomes["same"]
+    failed = outcomes["failed"] + outcomes["bug"]
     would = "would be " if check or diff else ""
     counts = [
         changed and f"{plural(changed, 'file')} {would}reformatted",
-        unchanged and f"{plural(unchanged, 'file')} {would}left unchanged",
+        same and f"{plural(same, 'file')} {would}left unchanged",
         failed and f"{plural(failed, 'file')} failed to format",
     ]
     print(", ".join(c for c in counts if c) + ".", file=sys.stderr)
-    if internal:
-        return 3
+    if outcomes["bug"]:
+        return 3  # as `check` for an internal error
     return 1 if failed or (check and changed) else 0
 
 
-def unified_diff(old: str, new: str, shown: str) -> str:
-    """The changes formatting makes, as a unified diff."""
-    lines = difflib.unified_diff(
-        old.splitlines(keepends=True),
-        new.splitlines(keepends=True),
-        f"{shown} (original)",
-        f"{shown} (formatted)",
-    )
-    return "".join(
-        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
-    )
+def _format_path(path: str, check: bool, diff: bool, colour: bool) -> str:
+    """Format one file; what happened: changed, same, failed or bug."""
+    from .files import unified_diff, write_atomic
+    from .render import render_text
+
+    shown = "<stdin>" if path == "-" else path
+    try:
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        text = data.decode("utf-8-sig")
+        new = format_text(text)
+    except FormatError as err:
+        print(render_text(shown, err.diagnostics, text, colour=colour), file=sys.stderr)
+        return "failed"
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) else f"not UTF-8 ({err.reason})"
+        print(f"{shown}: error: cannot format: {reason}", file=sys.stderr)
+        return "failed"
+    except Exception as err:  # noqa: BLE001  (a bug in nnspec, reported, never a traceback)
+        print(f"{shown}: internal error: {type(err).__name__}: {err}", file=sys.stderr)
+        return "bug"
+    if path == "-" and not (check or diff):
+        sys.stdout.write(new)
+    if new == text:
+        return "same"
+    if diff:
+        sys.stdout.write(unified_diff(text, new, f"{shown} (original)", f"{shown} (formatted)"))
+    if check or diff:
+        print(f"would reformat {shown}", file=sys.stderr)
+    elif path != "-":
+        try:
+            write_atomic(path, new)
+        except OSError as err:
+            print(f"{shown}: error: cannot write: {err.strerror}", file=sys.stderr)
+            return "failed"
+        print(f"reformatted {shown}", file=sys.stderr)
+    return "changed"
 
 
 def _fingerprint(text: str, tokens: list[Token] | None = None) -> tuple[list[str], list[str]]:
@@ -335,27 +322,30 @@ def _trivia(text: str, tokens: list[Token]) -> tuple[dict, dict, Trivia]:
     blanked = "".join(masked)
     leading: dict[int, Trivia] = {}
     trailing: dict[int, str] = {}
-    prev: Token | None = None
-    for tok in [t for t in tokens if t.type != "COMMA"] + [None]:
-        start = len(text) if tok is None else tok.start_pos
-        lines = blanked[prev.end_pos if prev else 0 : start].split("\n")
-        if prev is not None:
-            if "#" in lines[0]:
-                trailing[prev.end_pos] = lines[0].strip()
-            lines = lines[1:]
-        events: Trivia = []
-        for i, line in enumerate(lines):
-            line = line.strip()
-            if line:
-                events.append(line)
-            elif i < len(lines) - 1 and events[-1:] != [None]:
-                events.append(None)
-        if tok is None:
-            return leading, trailing, events
-        if events:
-            leading[tok.start_pos] = events
-        prev = tok
-    raise AssertionError("unreachable")
+    prev_end: int | None = None
+    for tok in tokens:
+        if tok.type != "COMMA":
+            if events := _gap(blanked, prev_end, tok.start_pos, trailing):
+                leading[tok.start_pos] = events
+            prev_end = tok.end_pos
+    return leading, trailing, _gap(blanked, prev_end, len(text), trailing)
+
+
+def _gap(text: str, prev_end: int | None, start: int, trailing: dict[int, str]) -> Trivia:
+    """The own-line comments and blank lines between two tokens; a comment on the line of
+    the token before goes to `trailing`."""
+    lines = text[prev_end or 0 : start].split("\n")
+    if prev_end is not None:
+        if "#" in lines[0]:
+            trailing[prev_end] = lines[0].strip()
+        lines = lines[1:]
+    events: Trivia = []
+    for i, line in enumerate(lines):
+        if line.strip():
+            events.append(line.strip())
+        elif i < len(lines) - 1 and events[-1:] != [None]:  # a whole empty line
+            events.append(None)
+    return events
 
 
 def _comment_lines(events: Trivia, blanks: bool = True) -> list:
@@ -417,7 +407,7 @@ class _Layout:
             events.pop()
         if events and events[0] is None and not after_items:
             events.pop(0)
-        return _comment_lines(events)[1:]
+        return _comment_lines(events)
 
     def _block(self, open_: Token, *rest, group=lambda item: 0) -> list:
         """`{ ... }` of sequential and graph: one item per line."""

@@ -23,6 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from nnspec import fmt
 from nnspec.fmt import FormatError, format_text
 from nnspec.layers.registry import layer_types
 from nnspec.lower import lower
@@ -229,6 +230,13 @@ def test_strings_with_hashes_are_not_comments():
 
 
 # ---- refusal ----------------------------------------------------------------------------
+
+
+def test_a_layout_bug_is_caught_before_it_loses_text(monkeypatch):
+    """The safety check: a formatter that dropped a comment raises instead of returning."""
+    monkeypatch.setattr(fmt, "_comment_lines", lambda events, blanks=True: [])
+    with pytest.raises(RuntimeError, match="please report this"):
+        format_text("# a comment\nmodel m\n")
 
 
 def test_syntax_errors_refuse_with_diagnostics():
@@ -489,6 +497,28 @@ def test_cli_missing_path_is_a_usage_error(folder: Path):
     run = nnspec("fmt", "nowhere.nn", cwd=folder)
     assert run.returncode == 2
     assert "no such file or directory: nowhere.nn" in run.stderr
+
+
+def test_cli_internal_error_exits_3(folder: Path):
+    code = (
+        "import nnspec.fmt as f\n"
+        "def boom(*a, **k): raise RuntimeError('boom')\n"
+        "f._render = boom\n"
+        "from nnspec.cli import main\n"
+        "main(['fmt', 'messy.nn'])\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
+    assert run.returncode == 3
+    assert "messy.nn: internal error: RuntimeError: boom" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert (folder / "messy.nn").read_text() == MESSY
 
 
 def test_fmt_never_imports_tensorflow(folder: Path):
