@@ -19,6 +19,7 @@ from pathlib import Path
 from .checked import CheckedModel
 from .files import write_atomic
 from .gen import render_runtime
+from .keras_build import build_model, make
 from .program import Program, Var, dataset_files, program
 from .summary import render as render_summary
 
@@ -55,7 +56,7 @@ def run_dir(model: CheckedModel, opts: Options, root: Path = Path("runs")) -> Pa
     return root / f"{model.name}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-def load(p: Program, spec_dir: str | None = None) -> tuple[dict, tuple]:
+def load(p: Program) -> tuple[dict, tuple]:
     """Execute the runtime steps; returns their namespace and the four arrays."""
     d = p.data
     namespace: dict = {}
@@ -166,17 +167,15 @@ def _read_history(folder: Path) -> dict:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def _make(keras_build, value, namespace: dict):
+def _make(value, namespace: dict):
     """A program value as a Python object: calls made, variables looked up."""
     if isinstance(value, Var):
         return namespace[value.name]
     if isinstance(value, (list, tuple)):
-        return type(value)(_make(keras_build, v, namespace) for v in value)
+        return type(value)(_make(v, namespace) for v in value)
     if isinstance(value, dict):
-        return {k: _make(keras_build, v, namespace) for k, v in value.items()}
-    if hasattr(value, "func"):
-        return keras_build.make(value)
-    return value
+        return {k: _make(v, namespace) for k, v in value.items()}
+    return make(value)
 
 
 def select_devices(tf, opts: Options):
@@ -252,8 +251,6 @@ def train(spec_path: str, model: CheckedModel, opts: Options, echo) -> Path:
     import keras
     import tensorflow as tf
 
-    from . import keras_build
-
     absl.logging.set_verbosity(absl.logging.ERROR)  # e.g. "HDF5 is legacy" for a `.h5` save
 
     strategy, where, on_gpu = select_devices(tf, opts)
@@ -277,12 +274,12 @@ def train(spec_path: str, model: CheckedModel, opts: Options, echo) -> Path:
         f"{len(x_test):,} test samples; run folder {folder}"
     )
     with strategy.scope():
-        net = keras_build.build_model(model)
-        net.compile(**{k: _make(keras_build, v, namespace) for k, v in p.compile_kwargs})
+        net = build_model(model)
+        net.compile(**{k: _make(v, namespace) for k, v in p.compile_kwargs})
     write_atomic(folder / "summary.txt", render_summary(model) + "\n")
 
     history = _read_history(folder) if opts.resume else {}
-    fit_kwargs = {k: _make(keras_build, v, namespace) for k, v in p.fit_kwargs}
+    fit_kwargs = {k: _make(v, namespace) for k, v in p.fit_kwargs}
     with Interrupt(net) as interrupt:
         fit_kwargs["callbacks"] = [
             *fit_kwargs.get("callbacks", []),

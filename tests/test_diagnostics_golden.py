@@ -24,8 +24,8 @@ from click.testing import CliRunner
 from nnspec.cli import main
 from nnspec.compiler import compile_text
 from nnspec.diagnostics import CODES
-from nnspec.render import render_text
 from nnspec.layers import LAYERS
+from nnspec.render import render_text
 
 INVALID = Path(__file__).parent / "invalid"
 SPECS = sorted(INVALID.glob("*.nn"))

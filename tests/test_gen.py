@@ -597,12 +597,13 @@ print("LOADED:", loaded)
 # ---- docs -----------------------------------------------------------------------------------
 
 
-def test_docs_example_is_current():
-    """docs/gen.md shows specs/mnist_cnn.nn and, beside it, its script."""
-    doc = (ROOT / "docs/gen.md").read_text(encoding="utf-8")
+@pytest.mark.parametrize("doc", ["docs/gen.md", "README.md"])
+def test_docs_example_is_current(doc):
+    """The docs show specs/mnist_cnn.nn and, beside it, its script."""
+    text = (ROOT / doc).read_text(encoding="utf-8")
     spec = (ROOT / "specs/mnist_cnn.nn").read_text()
-    assert f"```nn\n{spec}```" in doc
-    assert f"```python\n{script(ROOT / 'specs/mnist_cnn.nn')}```" in doc
+    assert f"```nn\n{spec}```" in text
+    assert f"```python\n{script(ROOT / 'specs/mnist_cnn.nn')}```" in text
 
 
 # ---- in Keras -------------------------------------------------------------------------------
