@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import ROOT, python
 
 from nnspec import __version__
 from nnspec.cli import main
 
-ROOT = Path(__file__).parent.parent
 INVALID = Path(__file__).parent / "invalid"
 
 VALID = """\
@@ -163,14 +163,7 @@ def test_internal_error_exits_3(specs):
         "from nnspec.cli import main\n"
         "main(['check', 'valid.nn'])\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=specs,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=120,
-    )
+    run = python(code, specs)
     assert run.returncode == 3
     assert "error[E900]: internal error: RuntimeError: boom" in run.stdout
     assert "please report this" in run.stdout
@@ -407,13 +400,6 @@ for args in (["check", {str(specs)!r}], ["check", "--format", "json", {str(ROOT 
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras"))
 print("LOADED:", loaded)
 """
-    run = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=300,
-    )
+    run = python(code, ROOT)
     assert run.returncode == 0, run.stderr
     assert "LOADED: []" in run.stdout, run.stdout

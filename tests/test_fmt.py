@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import ROOT, SPECS, python
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -29,9 +30,7 @@ from nnspec.layers.registry import layer_types
 from nnspec.lower import lower
 from nnspec.parser import lark_parser, parse
 
-ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = sorted((Path(__file__).parent / "fmt").glob("*.nn"))
-SPECS = sorted((ROOT / "specs").glob("*.nn"))
 INVALID = sorted((Path(__file__).parent / "invalid").glob("*.nn"))
 FENCE = re.compile(r"^```nn[^\n]*\n(.*?)^```", re.DOTALL | re.MULTILINE)
 DOC_EXAMPLES = FENCE.findall((ROOT / "docs" / "language.md").read_text(encoding="utf-8"))
@@ -507,14 +506,7 @@ def test_cli_internal_error_exits_3(folder: Path):
         "from nnspec.cli import main\n"
         "main(['fmt', 'messy.nn'])\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=folder,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=120,
-    )
+    run = python(code, folder)
     assert run.returncode == 3
     assert "messy.nn: internal error: RuntimeError: boom" in run.stderr
     assert "Traceback" not in run.stderr
@@ -532,13 +524,6 @@ def test_fmt_never_imports_tensorflow(folder: Path):
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras'))\n"
         "print('LOADED:', loaded, file=sys.stderr)\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=folder,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=120,
-    )
+    run = python(code, folder)
     assert "LOADED: []" in run.stderr, run.stderr
     assert "+++ messy.nn (formatted)" in run.stdout

@@ -27,7 +27,7 @@ from pathlib import Path
 import black
 import pytest
 from click.testing import CliRunner
-from helpers import ROOT, SPECS, compile_file
+from helpers import ROOT, SPECS, compile_file, python
 
 from nnspec import __version__
 from nnspec.cli import main
@@ -582,14 +582,7 @@ for spec in {[str(p) for p in SPECS]!r}:
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras"))
 print("LOADED:", loaded)
 """
-    run = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=300,
-    )
+    run = python(code, ROOT)
     assert run.returncode == 0, run.stderr
     assert "LOADED: []" in run.stdout, run.stdout
 
