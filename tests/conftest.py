@@ -21,3 +21,23 @@ def pytest_addoption(parser):
 def update_goldens(request) -> bool:
     """True when pytest runs with --update-goldens: tests rewrite their golden files."""
     return request.config.getoption("--update-goldens")
+
+
+def _data_dir() -> Path | None:
+    """The offline folder with Keras's dataset files: NNSPEC_DATA_DIR, else ../shared/data."""
+    for folder in (os.environ.get("NNSPEC_DATA_DIR"), Path(__file__).parents[2] / "shared/data"):
+        if folder and (Path(folder) / "mnist.npz").is_file():
+            return Path(folder)
+    return None
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    """The folder holding mnist.npz and the Fashion-MNIST files; skips the test without it."""
+    folder = _data_dir()
+    if folder is None:
+        pytest.skip(
+            "MNIST files not found: set NNSPEC_DATA_DIR to a folder with mnist.npz and the "
+            "Fashion-MNIST *-ubyte.gz files (CI uses ../shared/data where it holds them)"
+        )
+    return folder
