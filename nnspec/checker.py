@@ -144,6 +144,17 @@ def _data(decl: ir.DataDecl | None, diags: list[Diagnostic]) -> Data | None:
         span = reshape.value.span if reshape else decl.span
         diags.append(Diagnostic(err.code, err.message, span, err.hints))
         return None
+    split = decl.settings.get("test_split") if decl.settings else None
+    if split is not None and source.loader == "keras":
+        diags.append(
+            Diagnostic(
+                "W502",
+                f"`test_split` is ignored: `{source.name}` comes with its own test set",
+                split.span,
+                ("remove it; `limit: N` trains on fewer samples",),
+                Severity.WARNING,
+            )
+        )
     return Data(source, bound.config, settings.config, info, shape, decl.span)
 
 

@@ -96,6 +96,7 @@ CODES: dict[str, str] = {
     "W301": "Dense layer applied to a tensor of rank above 2",
     "W401": "output activation unusual for the loss",
     "W501": "no data block: nnspec run needs one",
+    "W502": "data setting without effect for this source",
     # internal
     "E900": "internal error in nnspec",
 }
