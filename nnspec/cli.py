@@ -274,7 +274,7 @@ Examples:
     "sets",
     multiple=True,
     metavar="BLOCK.KEY=VALUE",
-    help="Override a spec value, e.g. fit.epochs=1; checked like the spec.",
+    help="Override a spec value: fit.epochs=1, data.limit=500, dense_1.units=64 (a layer); checked like the spec.",
 )
 @click.option(
     "--out", type=click.Path(file_okay=False), help="Run folder [default: runs/MODEL-TIMESTAMP]."
@@ -334,7 +334,7 @@ def run(
         overrides = [Override.parse(s) for s in sets]
         overrides += [Override.parse(f"{k}={v}") for k, v in shorthands if v is not None]
         if overrides and result.spec is not None:
-            text = apply(text, result.spec, overrides)
+            text = apply(text, result.spec, result.model, overrides)
             result = compile_text(text)
     except OverrideError as err:
         raise click.UsageError(str(err)) from None

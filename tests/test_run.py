@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -67,26 +68,44 @@ def history(folder: Path) -> dict:
         (["data.limit=100"], "seed: 3  limit: 100 }"),
         (["compile.optimizer=sgd(learning_rate=0.1)"], "optimizer: sgd(learning_rate=0.1),"),
         (["evaluate.batch_size=64"], "evaluate { batch_size: 64 }"),
+        (["dense.units=48"], "Dense(48, activation=relu)"),
+        (["dense_1.use_bias=false"], "Dense(10, activation=softmax, use_bias=false)"),
     ],
 )
 def test_override_edits_the_text(sets, expected):
-    spec = compile_text(SPEC).spec
-    text = apply(SPEC, spec, [Override.parse(s) for s in sets])
+    result = compile_text(SPEC)
+    text = apply(SPEC, result.spec, result.model, [Override.parse(s) for s in sets])
     assert expected in text
     assert compile_text(text).ok
 
 
 def test_override_of_a_source_argument():
-    text = "data classification(n_samples=300, n_features=8)\n" + SPEC.split("\n", 2)[2]
-    text = "model m\n" + text.replace("(64,)", "(8,)").replace("seed: 3", "")
-    new = apply(text, compile_text(text).spec, [Override.parse("data.n_features=8")])
-    assert "n_features=8" in new
+    text = "data classification(n_samples=300, n_features=8, n_classes=10, n_informative=5)\n"
+    text = "model m\n" + text + SPEC.split("\n", 2)[2].replace("(64,)", "(8,)")
+    result = compile_text(text)
+    new = apply(text, result.spec, result.model, [Override.parse("data.n_samples=500")])
+    assert "classification(n_samples=500, n_features=8, n_classes=10" in new
+    assert compile_text(new).ok
 
 
-@pytest.mark.parametrize("bad", ["fit.epochs", "epochs=1", "model.name=x", "fit.=1", "fit.x-y=1"])
+@pytest.mark.parametrize("bad", ["fit.epochs", "epochs=1", "fit.=1", "fit.x-y=1", ".x=1"])
 def test_malformed_overrides(bad):
     with pytest.raises(OverrideError):
         Override.parse(bad)
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("dense_2.units=3", "`dense_2` is neither a block"),
+        ("dens.units=3", "did you mean `dense`?"),
+        ("dense.unit=3", "layer `dense` (Dense) has no argument `unit`; did you mean `units`?"),
+    ],
+)
+def test_overrides_naming_nothing(bad, message):
+    result = compile_text(SPEC)
+    with pytest.raises(OverrideError, match=re.escape(message)):
+        apply(SPEC, result.spec, result.model, [Override.parse(bad)])
 
 
 def test_bad_override_value_is_reported_in_context(spec):
@@ -101,7 +120,7 @@ def test_bad_override_value_is_reported_in_context(spec):
 def test_unknown_block_is_a_usage_error(spec):
     result = nnspec("run", spec, "--set", "train.epochs=1")
     assert result.returncode == 2
-    assert "unknown block `train`" in result.stderr
+    assert "`train` is neither a block" in result.stderr
 
 
 # ---- data errors --------------------------------------------------------------
