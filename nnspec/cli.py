@@ -344,7 +344,7 @@ def run(
         sys.exit(_exit_code([result], False) or EXIT_ERRORS)
     options = Options(out, device, strategy, replicas, mixed_precision, resume, quiet, data_dir)
     try:
-        train(spec, result.model, options, click.echo)
+        train(spec, text, result.model, options, click.echo)
     except RunError as err:
         click.echo(f"{_display(spec)}: error: {err}", err=True)
         sys.exit(EXIT_ERRORS)

@@ -229,8 +229,9 @@ def _work_around_keras_multiworker(net) -> None:
     trainer._collective_all_reduce_multi_worker = lambda strategy: False
 
 
-def train(spec_path: str, model: CheckedModel, opts: Options, echo) -> Path:
-    """The whole run; returns the run folder. Raises RunError, or exits on interrupt."""
+def train(spec_path: str, text: str, model: CheckedModel, opts: Options, echo) -> Path:
+    """The whole run of `model`, compiled from `text` (the spec, overrides applied);
+    returns the run folder. Raises RunError, or exits on interrupt."""
     if model.data is None:
         raise RunError("the spec has no `data` statement: nothing to train on")
     if model.compile is None:
@@ -277,6 +278,7 @@ def train(spec_path: str, model: CheckedModel, opts: Options, echo) -> Path:
         net = build_model(model)
         net.compile(**{k: _make(v, namespace) for k, v in p.compile_kwargs})
     write_atomic(folder / "summary.txt", render_summary(model) + "\n")
+    write_atomic(folder / "spec.nn", text)
 
     history = _read_history(folder) if opts.resume else {}
     fit_kwargs = {k: _make(v, namespace) for k, v in p.fit_kwargs}

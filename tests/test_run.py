@@ -210,7 +210,10 @@ def test_run_leaves_a_tidy_run_folder_and_predict_reads_it(spec, tmp_path):
         "curves.png",
         "log.csv",
         "run.json",
+        "spec.nn",
     } <= names
+    assert "--seed" not in (out / "spec.nn").read_text()
+    assert "seed: 5" in (out / "spec.nn").read_text()  # as trained, overrides applied
     assert "backup" not in names
     assert len(history(out)["loss"]) == 2 and "val_accuracy" in history(out)
     assert (out / "history.csv").read_text().startswith("epoch,")
