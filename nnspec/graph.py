@@ -68,6 +68,9 @@ class _Builder:
         self._count_inner(decl.call)
         if name is None:
             name = self._auto_name(decl.call.name)
+        kind = LAYERS.get(decl.call.name)
+        for prefix in kind.builds if kind else ():  # made when the layer is built
+            self.counters[prefix] = self.counters.get(prefix, 0) + 1
         self.decls[name] = decl
         try:
             call = resolve_layer(decl.call)

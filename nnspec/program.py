@@ -287,6 +287,8 @@ def _layer_calls(model: CheckedModel) -> dict[str, PyCall]:
             made = layer_call(layer.call, node.layer)
         else:
             uids[prefix] = n + 1
+        for inner in layer.call.type.builds:  # built on its first application
+            uids[inner] = uids.get(inner, 0) + 1
         calls[node.layer] = made
     return calls
 

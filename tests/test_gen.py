@@ -68,6 +68,18 @@ graph {
     bidirectional -> LSTM(2)
 }
 """
+# MultiHeadAttention makes an unnamed Softmax and Dropout when built: Keras's
+# names of the spec's own Softmax and Dropout move on by one.
+ATTENTION_NAMES = """\
+model attention_names
+input q: (5, 8)
+input v: (6, 8)
+graph {
+    mha = MultiHeadAttention(2, 4)
+    [q, v] -> mha -> Dropout(0.1) -> Softmax() -> Dense(3)
+}
+output dense
+"""
 SHARED = """\
 model siamese "one encoder applied to two inputs"
 input left: (8,)
@@ -673,7 +685,9 @@ def test_script_builds_the_model_nnspec_checked(path: Path, tmp_path: Path):
 
 
 @pytest.mark.keras
-@pytest.mark.parametrize("text", [NAMES, AUTO_NAMES], ids=["names", "auto_names"])
+@pytest.mark.parametrize(
+    "text", [NAMES, AUTO_NAMES, ATTENTION_NAMES], ids=["names", "auto_names", "attention"]
+)
 def test_script_keeps_nnspec_names(text: str, tmp_path: Path):
     for api in ("auto", "functional"):
         assert_same_model(built(script_of(text, api), tmp_path, f"names_{api}"), text)

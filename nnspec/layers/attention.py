@@ -252,5 +252,6 @@ register(
         max_inputs=3,
         spread_inputs=True,
         category="attention",
+        builds=("softmax", "dropout"),
     )
 )

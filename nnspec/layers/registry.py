@@ -79,6 +79,7 @@ class LayerType:
     spread_inputs: bool = False  # called as layer(a, b), not layer([a, b])
     activation: str | None = None  # what the layer always applies, e.g. Softmax's softmax
     common: tuple[str, ...] = ("trainable", "dtype")  # which COMMON arguments Keras takes
+    builds: tuple[str, ...] = ()  # unnamed layers Keras makes inside it: their names are taken
 
     @property
     def multi_input(self) -> bool:
