@@ -323,8 +323,9 @@ def run(
     The run folder gets the model, history.json, history.csv, metrics.json,
     summary.txt and curves.png. Ctrl-C stops after saving; --resume goes on.
     """
+    from .native_logs import filtered_stderr
     from .overrides import Override, OverrideError, apply
-    from .run import Options, RunError, train
+    from .run import Options
 
     text, result = _compile(spec) if spec == "-" or Path(spec).is_file() else (None, None)
     if result is None:
@@ -343,8 +344,15 @@ def run(
         _print_diagnostics(shown, text, result, "text")
         sys.exit(_exit_code([result], False) or EXIT_ERRORS)
     options = Options(out, device, strategy, replicas, mixed_precision, resume, quiet, data_dir)
+    with filtered_stderr():
+        _train(spec, text, result.model, options)
+
+
+def _train(spec, text, model, options) -> None:
+    from .run import RunError, train
+
     try:
-        train(spec, text, result.model, options, click.echo)
+        train(spec, text, model, options, click.echo)
     except RunError as err:
         click.echo(f"{_display(spec)}: error: {err}", err=True)
         sys.exit(EXIT_ERRORS)
@@ -372,13 +380,15 @@ Examples:
 @click.option("--output", type=click.Path(dir_okay=False), help="CSV to write [default: print].")
 def predict(model: str, input_path: str, output: str | None) -> None:
     """Predict with a saved model (a .keras/.h5 file or a run folder)."""
+    from .native_logs import filtered_stderr
     from .predict import PredictError, predict_file
 
-    try:
-        table = predict_file(model, input_path)
-    except PredictError as err:
-        click.echo(f"error: {err}", err=True)
-        sys.exit(EXIT_ERRORS)
+    with filtered_stderr():
+        try:
+            table = predict_file(model, input_path)
+        except PredictError as err:
+            click.echo(f"error: {err}", err=True)
+            sys.exit(EXIT_ERRORS)
     if output:
         from .files import write_atomic
 

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import ROOT
+from helpers import ROOT, python
 
 from nnspec.compiler import compile_text
 from nnspec.overrides import Override, OverrideError, apply
@@ -123,6 +123,23 @@ def test_unknown_block_is_a_usage_error(spec):
     assert "`train` is neither a block" in result.stderr
 
 
+def test_native_start_up_noise_is_filtered_and_the_rest_passes():
+    code = (
+        "import os\n"
+        "from nnspec.native_logs import filtered_stderr\n"
+        "with filtered_stderr():\n"
+        "    os.write(2, b'WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\\n')\n"
+        "    os.write(2, b'I0000 00:00:1795495423.147487   20348 port.cc:153] oneDNN custom operations are on.\\n')\n"
+        "    os.write(2, b'E0000 00:00:1795495423.147487   20348 cuda.cc:1] a real failure\\n')\n"
+        "    os.write(2, b'a warning of our own\\n')\n"
+    )
+    run = python(code)
+    assert run.returncode == 0
+    assert run.stderr == (
+        "E0000 00:00:1795495423.147487   20348 cuda.cc:1] a real failure\na warning of our own\n"
+    )
+
+
 # ---- data errors --------------------------------------------------------------
 
 
@@ -199,6 +216,7 @@ def test_run_leaves_a_tidy_run_folder_and_predict_reads_it(spec, tmp_path):
     result = nnspec("run", spec, "--out", out, "--quiet", "--seed", 5)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("nnspec run: digits_small on CPU, strategy default;")
+    assert "oneDNN" not in result.stderr and "absl::InitializeLog" not in result.stderr
     assert "test metric" in result.stdout and "accuracy" in result.stdout
     names = {p.name for p in out.iterdir()}
     assert {
