@@ -9,6 +9,7 @@ share one definition of them.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .checked import CheckedModel
+from .diagnostics import did_you_mean
 from .files import write_atomic
 from .gen import render_runtime
 from .keras_build import build_model, make
@@ -84,6 +86,38 @@ def check_files(p: Program, data_dir: str | None) -> None:
                 else "paths in a spec are relative to the working directory"
             )
             raise RunError(f"data file not found{where}: {path}\n  hint: {hint}")
+    if d.loader == "csv":
+        _check_columns(d.path, d.label, d.delimiter)
+    if d.loader == "npz":
+        _check_arrays_named(d.path)
+
+
+def _check_columns(path: str, label: str, delimiter: str) -> None:
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        header = next(csv.reader(f, delimiter=delimiter), [])
+    if label not in header:
+        hints = did_you_mean(label, header)
+        raise RunError(
+            f"{path}: no column `{label}` in the header ({', '.join(header) or 'empty'})"
+            + (f"\n  hint: {hints[0]}" if hints else "")
+        )
+    if len(header) < 2:
+        raise RunError(f"{path}: no feature columns besides the label `{label}`")
+
+
+def _check_arrays_named(path: str) -> None:
+    import numpy as np
+
+    try:
+        with np.load(path) as archive:
+            names = set(archive.files)
+    except (OSError, ValueError) as err:
+        raise RunError(f"{path}: not a NumPy .npz archive ({err})") from None
+    if not ({"x_train", "y_train", "x_test", "y_test"} <= names or {"x", "y"} <= names):
+        raise RunError(
+            f"{path}: expected arrays x_train, y_train, x_test, y_test, or x and y; "
+            f"found {', '.join(sorted(names)) or 'none'}"
+        )
 
 
 def _data_name(d) -> str:

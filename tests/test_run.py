@@ -158,7 +158,6 @@ def _csv_spec(tmp_path, body: str, columns=("a", "b", "label")) -> Path:
 @pytest.mark.parametrize(
     "body, columns, message",
     [
-        ("1,2,0\n3,4,1\n5,6,0\n7,8,1\n", ("a", "b", "target"), "missing column or array 'label'"),
         ("1,x,0\n3,4,1\n5,6,0\n7,8,1\n", ("a", "b", "label"), "cannot read the data as numbers"),
         (
             "1,2,3,0\n3,4,5,1\n5,6,7,0\n7,8,9,1\n",
@@ -179,6 +178,35 @@ def test_bad_csv_is_reported_naming_the_file(tmp_path, monkeypatch, body, column
         _, arrays = load(p)
         check_arrays(model, p, arrays)
     assert message in str(err.value)
+
+
+def test_csv_without_the_label_column(tmp_path):
+    from nnspec.program import program
+    from nnspec.run import RunError, check_files
+
+    path = _csv_spec(tmp_path, "1,2,0\n", ("a", "b", "labels"))
+    (tmp_path / "rows.nn").write_text(
+        path.read_text().replace("rows.csv", str(tmp_path / "rows.csv"))
+    )
+    with pytest.raises(RunError) as err:
+        check_files(program(compile_text(path.read_text()).model), None)
+    assert "no column `label` in the header (a, b, labels)" in str(err.value)
+    assert "did you mean `labels`?" in str(err.value)
+
+
+@pytest.mark.parametrize("arrays", [{"x": [1]}, {"features": [1], "labels": [0]}])
+def test_npz_without_the_expected_arrays(tmp_path, arrays):
+    import numpy as np
+
+    from nnspec.program import program
+    from nnspec.run import RunError, check_files
+
+    np.savez(tmp_path / "d.npz", **arrays)
+    text = f'model m\ndata npz("{tmp_path / "d.npz"}")\ninput x: (2,)\nsequential {{ Dense(1) }}\n'
+    with pytest.raises(
+        RunError, match="expected arrays x_train, y_train, x_test, y_test, or x and y"
+    ):
+        check_files(program(compile_text(text).model), None)
 
 
 def test_missing_data_file_trains_nothing(tmp_path):
