@@ -25,8 +25,6 @@ from .keras_build import build_model, make
 from .program import Program, Var, dataset_files, program
 from .summary import render as render_summary
 
-STRATEGIES = ("auto", "one", "mirrored", "multiworker")
-DEVICES = ("auto", "cpu", "gpu")
 EXIT_INTERRUPTED = 130
 
 
