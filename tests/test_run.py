@@ -341,11 +341,19 @@ def test_interrupted_run_resumes_to_the_full_epoch_count(spec, tmp_path):
 
 
 @pytest.mark.keras
-def test_mirrored_over_two_logical_cpus(spec, tmp_path):
+@pytest.mark.parametrize(
+    "args, header",
+    [
+        (["--strategy", "mirrored", "--replicas", "2"], "2 CPU replicas, strategy mirrored"),
+        (["--strategy", "one", "--device", "cpu"], "on CPU, strategy one"),
+    ],
+    ids=["mirrored-2-cpus", "one-device"],
+)
+def test_strategies_on_cpu(spec, tmp_path, args, header):
     out = tmp_path / "run"
-    result = nnspec("run", spec, "--out", out, "--quiet", "--strategy", "mirrored", "--replicas", 2)
+    result = nnspec("run", spec, "--out", out, "--quiet", *args)
     assert result.returncode == 0, result.stderr
-    assert "2 CPU replicas, strategy mirrored" in result.stdout
+    assert header in result.stdout
     assert len(history(out)["loss"]) == 2
 
 
@@ -388,3 +396,26 @@ def test_two_workers_finish_with_identical_weights(spec, tmp_path):
     ]
     for a, b in zip(*weights):
         np.testing.assert_array_equal(a, b)
+
+
+def test_resume_picks_the_latest_unfinished_run(tmp_path):
+    from nnspec.run import Options, RunError, run_dir
+
+    model = compile_text(SPEC).model
+    with pytest.raises(RunError, match="no interrupted run of `digits_small`"):
+        run_dir(model, Options(resume=True), tmp_path)
+    for name in ("digits_small-1", "digits_small-2", "other-3"):
+        (tmp_path / name / "backup").mkdir(parents=True)
+        time.sleep(0.01)
+    (tmp_path / "digits_small-4").mkdir()  # finished: no backup
+    assert run_dir(model, Options(resume=True), tmp_path) == tmp_path / "digits_small-2"
+    assert run_dir(model, Options(out="x", resume=True), tmp_path) == Path("x")
+    assert run_dir(model, Options(), tmp_path).name.startswith("digits_small-")
+
+
+def test_a_finished_run_folder_is_not_overwritten(spec, tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "metrics.json").write_text("{}")
+    result = nnspec("run", spec, "--out", tmp_path / "run")
+    assert result.returncode == 1
+    assert "already holds a run; pick another --out, or --resume it" in result.stderr
