@@ -21,13 +21,34 @@ def codes(text: str) -> list[str]:
     return [d.code for d in compile_text(text).diagnostics]
 
 
-def python(code: str, cwd: Path = ROOT, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run `code` in a fresh interpreter that imports nnspec from this checkout."""
+def python(
+    *args: str,
+    stdin: str | None = None,
+    cwd: Path | None = None,
+    env: dict[str, str | None] | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess:
+    """`python ARGS` in a fresh interpreter that imports nnspec from this checkout.
+
+    `env` adds variables to the environment; a None value removes one."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for key, value in (env or {}).items():
+        if value is None:
+            environment.pop(key, None)
+        else:
+            environment[key] = value
     return subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, *map(str, args)],
+        input=stdin,
         capture_output=True,
         text=True,
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        encoding="utf-8",
+        cwd=cwd or ROOT,
+        env=environment,
         timeout=timeout,
     )
+
+
+def nnspec(*args, **options) -> subprocess.CompletedProcess:
+    """The `nnspec` command (`python -m nnspec.cli ARGS`) in a fresh process."""
+    return python("-m", "nnspec.cli", *args, **options)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from helpers import ROOT, python
+from helpers import nnspec as run_nnspec
 
 from nnspec import __version__
 from nnspec.cli import main
@@ -69,20 +70,8 @@ ANSI = re.compile(r"\x1b\[")
 
 
 def nnspec(*args: str, stdin: str | None = None, cwd: Path | None = None, env=None):
-    """Run `python -m nnspec.cli ARGS` and return the completed process."""
-    environment = {**os.environ, **(env or {})}
-    environment.pop("NO_COLOR", None)
-    environment["PYTHONPATH"] = str(ROOT) + os.pathsep + environment.get("PYTHONPATH", "")
-    return subprocess.run(
-        [sys.executable, "-m", "nnspec.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        cwd=cwd or ROOT,
-        env=environment,
-        timeout=120,
-    )
+    """`nnspec ARGS` in a fresh process, colour left to the terminal test."""
+    return run_nnspec(*args, stdin=stdin, cwd=cwd, env={"NO_COLOR": None, **(env or {})})
 
 
 @pytest.fixture
@@ -163,7 +152,7 @@ def test_internal_error_exits_3(specs):
         "from nnspec.cli import main\n"
         "main(['check', 'valid.nn'])\n"
     )
-    run = python(code, specs)
+    run = python("-c", code, cwd=specs)
     assert run.returncode == 3
     assert "error[E900]: internal error: RuntimeError: boom" in run.stdout
     assert "please report this" in run.stdout
@@ -400,6 +389,6 @@ for args in (["check", {str(specs)!r}], ["check", "--format", "json", {str(ROOT 
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras"))
 print("LOADED:", loaded)
 """
-    run = python(code, ROOT)
+    run = python("-c", code, cwd=ROOT)
     assert run.returncode == 0, run.stderr
     assert "LOADED: []" in run.stdout, run.stdout

@@ -12,15 +12,13 @@ and review the diff.
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from helpers import ROOT, SPECS, python
+from helpers import nnspec as run_nnspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -401,16 +399,7 @@ BROKEN = "model m\nsequential { Dense(1 }\n"
 
 
 def nnspec(*args: str, stdin: str | None = None, cwd: Path | None = None):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "nnspec.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=cwd or ROOT,
-        env=env,
-        timeout=120,
-    )
+    return run_nnspec(*args, stdin=stdin, cwd=cwd)
 
 
 @pytest.fixture
@@ -506,7 +495,7 @@ def test_cli_internal_error_exits_3(folder: Path):
         "from nnspec.cli import main\n"
         "main(['fmt', 'messy.nn'])\n"
     )
-    run = python(code, folder)
+    run = python("-c", code, cwd=folder)
     assert run.returncode == 3
     assert "messy.nn: internal error: RuntimeError: boom" in run.stderr
     assert "Traceback" not in run.stderr
@@ -524,6 +513,6 @@ def test_fmt_never_imports_tensorflow(folder: Path):
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras'))\n"
         "print('LOADED:', loaded, file=sys.stderr)\n"
     )
-    run = python(code, folder)
+    run = python("-c", code, cwd=folder)
     assert "LOADED: []" in run.stderr, run.stderr
     assert "+++ messy.nn (formatted)" in run.stdout

@@ -594,7 +594,7 @@ for spec in {[str(p) for p in SPECS]!r}:
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras"))
 print("LOADED:", loaded)
 """
-    run = python(code, ROOT)
+    run = python("-c", code, cwd=ROOT)
     assert run.returncode == 0, run.stderr
     assert "LOADED: []" in run.stdout, run.stdout
 

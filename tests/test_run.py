@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from helpers import ROOT, python
+from helpers import nnspec as run_nnspec
 
 from nnspec.compiler import compile_text
 from nnspec.overrides import Override, OverrideError, apply
@@ -32,18 +33,12 @@ fit { epochs: 2, batch_size: 32, validation: test, callbacks: [csv_logger("log.c
 evaluate
 save "digits_small.keras"
 """
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "NO_COLOR": "1"}
+QUIET = {"TF_CPP_MIN_LOG_LEVEL": "3", "NO_COLOR": "1"}
+ENV = {**os.environ, **QUIET}
 
 
 def nnspec(*args, cwd=None, timeout=300, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "nnspec.cli", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**ENV, "PYTHONPATH": str(ROOT), **(env or {})},
-    )
+    return run_nnspec(*args, cwd=cwd, timeout=timeout, env={**QUIET, **(env or {})})
 
 
 @pytest.fixture
@@ -133,7 +128,7 @@ def test_native_start_up_noise_is_filtered_and_the_rest_passes():
         "    os.write(2, b'E0000 00:00:1795495423.147487   20348 cuda.cc:1] a real failure\\n')\n"
         "    os.write(2, b'a warning of our own\\n')\n"
     )
-    run = python(code)
+    run = python("-c", code)
     assert run.returncode == 0
     assert run.stderr == (
         "E0000 00:00:1795495423.147487   20348 cuda.cc:1] a real failure\na warning of our own\n"

@@ -6,14 +6,12 @@ No package bundles the SARIF schema for offline use, so the properties the
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-from helpers import ROOT
+from helpers import nnspec as run_nnspec
 
 from nnspec.diagnostics import CODES
 
@@ -36,15 +34,7 @@ VALID = "input x: (4,)\nsequential { Dense(1) }\n"
 
 
 def nnspec(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    return subprocess.run(
-        [sys.executable, "-m", "nnspec.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=120,
-    )
+    return run_nnspec(*args, cwd=cwd)
 
 
 @pytest.fixture

@@ -4,13 +4,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-from helpers import ROOT, SPECS, compile_file
+from helpers import SPECS, compile_file, nnspec
 
 pytestmark = pytest.mark.keras
 
@@ -35,14 +32,7 @@ def test_spec_runs(path, tmp_path, request):
             x=rng.integers(1, 20000, (600, 200)),
             y=rng.integers(0, 2, 600),
         )
-    run = subprocess.run(
-        [sys.executable, "-m", "nnspec.cli", "run", str(path), *args],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
+    run = nnspec("run", path, *args, cwd=tmp_path, timeout=600, env={"TF_CPP_MIN_LOG_LEVEL": "3"})
     if not loader:
         assert run.returncode == 1 and "no `data` statement" in run.stderr
         return
