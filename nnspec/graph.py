@@ -158,9 +158,9 @@ class _Builder:
                 node.inputs[slot] = ref
         for node in self.nodes.values():
             node.inputs = [r for r in node.inputs if isinstance(r, TensorRef)]
-        used = {key[0] for key in self.nodes}
+        connected = {key[0] for key in self.nodes} | self.mentioned
         for name, decl in self.decls.items():
-            if name not in used | self.mentioned and name not in self.graph.broken:
+            if name not in connected and name not in self.graph.broken:
                 self.error(
                     "E204",
                     f"layer `{name}` is defined but never connected",
