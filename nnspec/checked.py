@@ -78,6 +78,7 @@ class CheckedModel:
     data: Data | None
     compile: Config | None
     fit: Config | None
+    evaluate: Config | None  # None: the spec does not evaluate
     actions: tuple[ir.Action, ...]
 
     def shape_of(self, ref: TensorRef) -> Shape | None:

@@ -10,7 +10,7 @@ from .diagnostics import Diagnostic, Severity, did_you_mean
 from .graph import build_graph
 from .infer import infer
 from .semantics import check_training
-from .signature import Param, bind, bind_settings
+from .signature import Config, Param, bind, bind_settings
 from .training import COMPILE, EVALUATE, FIT
 
 DTYPES = ("float32", "float16", "bfloat16", "float64", "int32", "int64", "uint8", "bool")
@@ -28,6 +28,7 @@ def check(spec: ir.Spec, diags: list[Diagnostic]) -> CheckedModel | None:
     settings = {
         "compile": _settings(spec.compile, COMPILE, diags),
         "fit": _settings(spec.fit, FIT, diags),
+        "evaluate": _evaluate(spec.actions, diags),
     }
     for action in spec.actions:
         _action(action, diags)
@@ -65,6 +66,7 @@ def check(spec: ir.Spec, diags: list[Diagnostic]) -> CheckedModel | None:
         data=data,
         compile=settings["compile"],
         fit=settings["fit"],
+        evaluate=settings["evaluate"],
         actions=spec.actions,
     )
     if not any(d.is_error for d in diags):
@@ -166,9 +168,16 @@ def _settings(block: ir.Settings | None, params, diags: list[Diagnostic]):
     return bound.config if bound.ok else None
 
 
+def _evaluate(actions: tuple[ir.Action, ...], diags: list[Diagnostic]) -> Config | None:
+    """The settings of `evaluate` (all defaults when bare); None without one."""
+    action = next((a for a in actions if a.keyword == "evaluate"), None)
+    if action is None:
+        return None
+    mapping = action.settings or ir.Mapping((), action.span)
+    return _settings(ir.Settings("evaluate", mapping, action.span), EVALUATE, diags)
+
+
 def _action(action: ir.Action, diags: list[Diagnostic]) -> None:
-    if action.keyword == "evaluate" and action.settings is not None:
-        diags.extend(bind_settings(action.settings, EVALUATE, "evaluate").diagnostics)
     if action.keyword == "save" and not action.path.endswith(SAVE_SUFFIXES):
         diags.append(
             Diagnostic(

@@ -16,7 +16,7 @@ from .checked import CheckedModel, Data, TensorRef
 from .keras_calls import PyCall, call, identifier, layer_call, named_value
 from .layers import LAYERS
 from .signature import Config
-from .training import COMPILE, EVALUATE, FIT, PerOutput
+from .training import COMPILE, FIT, PerOutput
 
 SKLEARN_FUNCTIONS = {
     "digits": "load_digits",
@@ -360,15 +360,8 @@ def program(
     calls = _layer_calls(model)
     layers = tuple(calls[n.layer] for n in model.nodes) if model.sequential else ()
     tensors, outputs = _tensors(model, var, calls)  # a chain can be written with either API
-    evaluate = _action(model, "evaluate")
-    evaluate_kwargs = None
-    if evaluate is not None:
-        evaluate_kwargs = ()
-        if evaluate.settings is not None:
-            from .signature import bind_settings
-
-            cfg = bind_settings(evaluate.settings, EVALUATE, "evaluate").config
-            evaluate_kwargs = tuple((k, cfg[k]) for k in cfg.explicit)
+    cfg = model.evaluate
+    evaluate_kwargs = None if cfg is None else tuple((k, cfg[k]) for k in cfg.explicit)
     data = None
     if model.data is not None:
         data = data_plan(model.data, model.inputs[0].dtype, data_files)
