@@ -31,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from nnspec.compiler import compile_text  # noqa: E402
-from nnspec.layers import LAYERS  # noqa: E402
+from nnspec.check.pipeline import compile_text  # noqa: E402
+from nnspec.vocab.layers import LAYERS  # noqa: E402
 
 SIZES = (10, 100, 1_000, 10_000)
 TARGET_10K_S = 1.0

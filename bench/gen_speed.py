@@ -28,8 +28,8 @@ TARGET_ALL_S = 1.0
 ALL_IN_ONE = """
 import json, sys, time
 start = time.perf_counter()
-from nnspec.compiler import compile_text
-from nnspec.gen import render
+from nnspec.check.pipeline import compile_text
+from nnspec.keras.codegen import render_script
 imported = time.perf_counter()
 import black
 black_imported = time.perf_counter()
@@ -39,7 +39,7 @@ for path in specs:
     t0 = time.perf_counter()
     model = compile_text(open(path, encoding="utf-8").read()).model
     t1 = time.perf_counter()
-    script = render(model, path)
+    script = render_script(model, path)
     t2 = time.perf_counter()
     rows.append({{"spec": path, "compile_s": t1 - t0, "render_s": t2 - t1, "lines": script.count("\\n")}})
 end = time.perf_counter()
@@ -49,13 +49,13 @@ print(json.dumps({{"import_s": imported - start, "black_import_s": black_importe
 
 PROFILE = """
 import cProfile, pstats
-from nnspec.compiler import compile_text
-from nnspec.gen import render
+from nnspec.check.pipeline import compile_text
+from nnspec.keras.codegen import render_script
 models = [(p, compile_text(open(p, encoding="utf-8").read()).model) for p in {specs!r}]
 profile = cProfile.Profile()
 profile.enable()
 for path, model in models:
-    render(model, path)
+    render_script(model, path)
 profile.disable()
 stats = pstats.Stats(profile)
 stats.sort_stats("cumulative").print_stats(15)

@@ -29,7 +29,7 @@ from pygls.lsp.client import LanguageClient
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from nnspec.compiler import compile_text  # noqa: E402
+from nnspec.check.pipeline import compile_text  # noqa: E402
 
 LINES = 500
 TIMED_EDITS = 100

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .compiler import Result, compile_text
-from .diagnostics import CODES, Diagnostic, Span, plural
-from .render import FORMATS, render_gcc, render_json, render_sarif, render_text
+from nnspec import __version__
+from nnspec.check.pipeline import Result, compile_text
+from nnspec.diagnostics.codes import CODES
+from nnspec.diagnostics.formats import FORMATS, render_gcc, render_json, render_sarif, render_text
+from nnspec.diagnostics.records import Diagnostic, Span
+from nnspec.diagnostics.wording import plural
 
 EXIT_OK, EXIT_ERRORS, EXIT_INTERNAL = 0, 1, 3  # usage errors exit 2, through click
 
@@ -159,7 +161,7 @@ def check(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
 )
 def summary(spec: str, fmt: str) -> None:
     """Print the layer table of SPEC: output shapes and parameter counts."""
-    from .summary import as_dict, render
+    from nnspec.check.summary import as_dict, render_summary
 
     if spec != "-" and not Path(spec).is_file():
         raise click.UsageError(f"no such file: {spec}")
@@ -170,7 +172,7 @@ def summary(spec: str, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(as_dict(result.model), indent=2))
     else:
-        click.echo(render(result.model))
+        click.echo(render_summary(result.model))
 
 
 EPILOG_GEN = """\b
@@ -218,12 +220,12 @@ def _checked_model(spec: str):
 )
 def gen(spec: str, output: str, api: str, data_dir: str | None, check_only: bool) -> None:
     """Write the standalone tf.keras script for SPEC (without importing TensorFlow)."""
-    from .files import unified_diff, write_atomic
-    from .gen import GenError, render
+    from nnspec.files import unified_diff, write_atomic
+    from nnspec.keras.codegen import GenError, render_script
 
     text, model = _checked_model(spec)
     try:
-        script = render(model, _display(spec), api, data_dir)
+        script = render_script(model, _display(spec), api, data_dir)
     except GenError as err:
         click.echo(render_text(_display(spec), [err.diagnostic], text, colour=_colour()), err=True)
         sys.exit(EXIT_ERRORS)
@@ -323,9 +325,9 @@ def run(
     The run folder gets the model, history.json, history.csv, metrics.json,
     summary.txt and curves.png. Ctrl-C stops after saving; --resume goes on.
     """
-    from .native_logs import filtered_stderr
-    from .overrides import Override, OverrideError, apply
-    from .run import Options
+    from nnspec.check.overrides import Override, OverrideError, apply
+    from nnspec.keras.native_logs import filtered_stderr
+    from nnspec.keras.train import Options
 
     text, result = _compile(spec) if spec == "-" or Path(spec).is_file() else (None, None)
     if result is None:
@@ -349,7 +351,7 @@ def run(
 
 
 def _train(spec, text, model, options) -> None:
-    from .run import RunError, train
+    from nnspec.keras.train import RunError, train
 
     try:
         train(spec, text, model, options, click.echo)
@@ -380,8 +382,8 @@ Examples:
 @click.option("--output", type=click.Path(dir_okay=False), help="CSV to write [default: print].")
 def predict(model: str, input_path: str, output: str | None) -> None:
     """Predict with a saved model (a .keras/.h5 file or a run folder)."""
-    from .native_logs import filtered_stderr
-    from .predict import PredictError, predict_file
+    from nnspec.keras.native_logs import filtered_stderr
+    from nnspec.keras.predict import PredictError, predict_file
 
     with filtered_stderr():
         try:
@@ -390,7 +392,7 @@ def predict(model: str, input_path: str, output: str | None) -> None:
             click.echo(f"error: {err}", err=True)
             sys.exit(EXIT_ERRORS)
     if output:
-        from .files import write_atomic
+        from nnspec.files import write_atomic
 
         write_atomic(output, table)
         click.echo(f"wrote {output}", err=True)
@@ -417,7 +419,7 @@ Examples:
 def lsp(stdio: bool) -> None:
     """Run the language server: diagnostics, hover, completion, go to
     definition, references, outline and formatting for .nn files."""
-    from .lsp import serve
+    from nnspec.lsp import serve
 
     serve()
 
@@ -441,7 +443,7 @@ def fmt(paths: tuple[str, ...], check_only: bool, diff: bool) -> None:
     standard output). A file with syntax errors is reported and left as it is.
     Exit status: 0 done, 1 syntax errors (or files to reformat with --check).
     """
-    from .fmt import format_paths
+    from nnspec.syntax.fmt import format_paths
 
     for path in paths:
         if path != "-" and not Path(path).exists():
@@ -466,7 +468,7 @@ def import_(model: str, output: str) -> None:
     Reads the architecture only, without TensorFlow. Layers or arguments nnspec
     cannot express are reported (exit 1) and nothing is written.
     """
-    from .importer import ImportFailed, import_file
+    from nnspec.keras.importer import ImportFailed, import_file
 
     try:
         imported = import_file(model)
@@ -481,7 +483,7 @@ def import_(model: str, output: str) -> None:
     if output == "-":
         click.echo(imported.text, nl=False)
     else:
-        from .files import write_atomic
+        from nnspec.files import write_atomic
 
         write_atomic(output, imported.text)
         click.echo(f"wrote {output}", err=True)

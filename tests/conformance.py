@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from nnspec import argtypes
-from nnspec.compiler import compile_text
-from nnspec.layers import LAYERS, LayerType
-from nnspec.layers.registry import DataFormat
+from nnspec.check.pipeline import compile_text
+from nnspec.vocab import argtypes
+from nnspec.vocab.layers import LAYERS, LayerType
+from nnspec.vocab.layers.registry import DataFormat
 
 # ---- drawn values: spec text on one side, Keras arguments on the other ---------------
 
@@ -405,7 +405,7 @@ def _keras_call(case: Case):
     """The Keras layer built from the written arguments, and its input and output tensors."""
     import keras
 
-    from nnspec.keras_build import call_layer
+    from nnspec.keras.builder import call_layer
 
     args = [keras_value(v) for _, v in case.args[: case.positional]]
     kwargs = {k: keras_value(v) for k, v in case.args[case.positional :]}

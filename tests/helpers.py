@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from nnspec.compiler import Result, compile_text
+from nnspec.check.pipeline import Result, compile_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.nn"))

@@ -6,9 +6,9 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-from nnspec import ir
-from nnspec.lower import lower
-from nnspec.parser import parse
+from nnspec.syntax import ir
+from nnspec.syntax.lower import lower
+from nnspec.syntax.parser import parse
 
 CASE_DIR = Path(__file__).parent / "layer_cases"
 
@@ -58,7 +58,7 @@ def load_cases() -> list[Case]:
 
 def nnspec_result(case: Case):
     """(output shape, trainable, non-trainable) as nnspec computes them."""
-    from nnspec.layers.registry import resolve_layer
+    from nnspec.vocab.layers.registry import resolve_layer
 
     layer = resolve_layer(case.call())
     x = list(case.shapes) if layer.type.multi_input else case.shapes[0]

@@ -146,7 +146,7 @@ def test_unknown_command_exits_2():
 def test_internal_error_exits_3(specs):
     """A fault inside nnspec becomes E900 and exit status 3, never a traceback."""
     code = (
-        "import sys, nnspec.compiler as c\n"
+        "import sys, nnspec.check.pipeline as c\n"
         "def boom(*a, **k): raise RuntimeError('boom')\n"
         "c.lower = boom\n"
         "from nnspec.cli import main\n"
@@ -324,7 +324,7 @@ def test_every_command_help_shows_examples(command):
 
 
 def test_codes_lists_every_code():
-    from nnspec.diagnostics import CODES
+    from nnspec.diagnostics.codes import CODES
 
     run = nnspec("codes")
     assert run.returncode == 0

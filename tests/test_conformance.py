@@ -15,7 +15,7 @@ import pytest
 from helpers import ROOT
 from hypothesis import HealthCheck, given, settings
 
-from nnspec.layers import LAYERS, layer_types
+from nnspec.vocab.layers import LAYERS, layer_types
 
 EXAMPLES = int(os.environ.get("NNSPEC_CONFORMANCE_EXAMPLES", "4"))
 NAMES = [t.name for t in layer_types()]

@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from nnspec.check.pipeline import compile_text
 from nnspec.cli import main
-from nnspec.compiler import compile_text
-from nnspec.diagnostics import CODES
-from nnspec.layers import LAYERS
-from nnspec.render import render_text
+from nnspec.diagnostics.codes import CODES
+from nnspec.diagnostics.formats import render_text
+from nnspec.vocab.layers import LAYERS
 
 INVALID = Path(__file__).parent / "invalid"
 SPECS = sorted(INVALID.glob("*.nn"))
@@ -153,7 +153,7 @@ def test_every_golden_file_has_a_spec():
 
 def test_e601_sequential_api_for_a_graph():
     """`gen --api sequential` on a graph: E601 at the edge that makes it one."""
-    from nnspec.gen import GenError, api_of
+    from nnspec.keras.codegen import GenError, api_of
 
     text = "input x: (4,)\ngraph {\n    a = Dense(2)\n    b = Dense(2)\n    x -> a\n    x -> b\n}\noutput a, b\n"
     with pytest.raises(GenError) as err:

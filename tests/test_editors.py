@@ -10,7 +10,7 @@ from helpers import ROOT
 from lark.lexer import PatternStr
 
 from nnspec.cli import main
-from nnspec.parser import lark_parser
+from nnspec.syntax.parser import lark_parser
 
 VSCODE = ROOT / "editors" / "vscode"
 

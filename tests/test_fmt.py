@@ -22,11 +22,11 @@ from helpers import nnspec as run_nnspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nnspec import fmt
-from nnspec.fmt import FormatError, format_text
-from nnspec.layers.registry import layer_types
-from nnspec.lower import lower
-from nnspec.parser import lark_parser, parse
+from nnspec.syntax import fmt
+from nnspec.syntax.fmt import FormatError, format_text
+from nnspec.syntax.lower import lower
+from nnspec.syntax.parser import lark_parser, parse
+from nnspec.vocab.layers.registry import layer_types
 
 GOLDEN = sorted((Path(__file__).parent / "fmt").glob("*.nn"))
 INVALID = sorted((Path(__file__).parent / "invalid").glob("*.nn"))
@@ -489,7 +489,7 @@ def test_cli_missing_path_is_a_usage_error(folder: Path):
 
 def test_cli_internal_error_exits_3(folder: Path):
     code = (
-        "import nnspec.fmt as f\n"
+        "import nnspec.syntax.fmt as f\n"
         "def boom(*a, **k): raise RuntimeError('boom')\n"
         "f._render = boom\n"
         "from nnspec.cli import main\n"

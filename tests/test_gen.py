@@ -30,10 +30,10 @@ from click.testing import CliRunner
 from helpers import ROOT, SPECS, compile_file, python
 
 from nnspec import __version__
+from nnspec.check.pipeline import compile_text
+from nnspec.check.summary import as_dict
 from nnspec.cli import main
-from nnspec.compiler import compile_text
-from nnspec.gen import GenError, render
-from nnspec.summary import as_dict
+from nnspec.keras.codegen import GenError, render_script
 
 GOLDEN = Path(__file__).parent / "golden"
 IDS = [p.stem for p in SPECS]
@@ -197,13 +197,13 @@ def strings_spec(values: list[str]) -> str:
 @cache
 def script(path: Path, api: str = "auto") -> str:
     """The script of a spec in specs/, as `nnspec gen specs/NAME.nn` run from the root writes it."""
-    return render(compile_file(path).model, path.relative_to(ROOT).as_posix(), api)
+    return render_script(compile_file(path).model, path.relative_to(ROOT).as_posix(), api)
 
 
 def script_of(text: str, api: str = "auto", spec_path: str = "tmp.nn", data_dir=None) -> str:
     result = compile_text(text)
     assert result.ok, [f"{d.code} {d.message}" for d in result.diagnostics]
-    return render(result.model, spec_path, api, data_dir)
+    return render_script(result.model, spec_path, api, data_dir)
 
 
 def gen(*args: str, monkeypatch: pytest.MonkeyPatch, cwd: Path = ROOT):
@@ -297,8 +297,8 @@ def test_scripts_are_black_formatted_compile_and_are_ruff_clean(tmp_path: Path):
 
 def test_the_same_spec_gives_the_same_bytes():
     path = ROOT / "specs/residual_block.nn"
-    first = render(compile_file(path).model, "specs/residual_block.nn")
-    second = render(compile_file(path).model, "specs/residual_block.nn")
+    first = render_script(compile_file(path).model, "specs/residual_block.nn")
+    second = render_script(compile_file(path).model, "specs/residual_block.nn")
     assert first == second
 
 
@@ -407,7 +407,7 @@ def test_sequential_api_error_says_why(text: str, reason: str):
     result = compile_text(text)
     assert result.ok, [d.message for d in result.diagnostics]
     with pytest.raises(GenError) as caught:
-        render(result.model, "m.nn", "sequential")
+        render_script(result.model, "m.nn", "sequential")
     diagnostic = caught.value.diagnostic
     assert diagnostic.code == "E601" and reason in diagnostic.message
     assert diagnostic.span.line > 1

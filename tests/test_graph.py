@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from helpers import codes
 
-from nnspec.compiler import compile_text
-from nnspec.summary import as_dict
+from nnspec.check.pipeline import compile_text
+from nnspec.check.summary import as_dict
 
 
 def summary(text: str) -> dict:

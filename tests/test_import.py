@@ -16,13 +16,13 @@ import pytest
 from helpers import ROOT, SPECS, compile_file
 from layer_cases import load_cases
 
-from nnspec import ir
-from nnspec.catalog import CONSTRAINTS, INITIALIZERS, REGULARIZERS
-from nnspec.compiler import compile_text
-from nnspec.importer import KERAS_DEFAULTS, ImportFailed, import_config, import_file
-from nnspec.keras_calls import class_name
-from nnspec.layers.registry import LayerCall, resolve_layer
-from nnspec.summary import as_dict
+from nnspec.check.pipeline import compile_text
+from nnspec.check.summary import as_dict
+from nnspec.keras.calls import class_name
+from nnspec.keras.importer import KERAS_DEFAULTS, ImportFailed, import_config, import_file
+from nnspec.syntax import ir
+from nnspec.vocab.catalog import CONSTRAINTS, INITIALIZERS, REGULARIZERS
+from nnspec.vocab.layers.registry import LayerCall, resolve_layer
 
 pytestmark = pytest.mark.keras
 FORMATS = ("keras", "h5", "json")
@@ -132,7 +132,7 @@ def originals() -> dict:
 
 @pytest.fixture(scope="module")
 def saved(originals, tmp_path_factory):
-    from nnspec.keras_build import build_model
+    from nnspec.keras.builder import build_model
 
     folder = tmp_path_factory.mktemp("models")
     for stem, model in originals.items():
@@ -156,7 +156,7 @@ def test_sequential_form_names_only_what_differs(saved):
 
 
 def test_imported_text_is_formatted(saved):
-    from nnspec.fmt import format_text
+    from nnspec.syntax.fmt import format_text
 
     text = import_file(saved / "residual_block.keras").text
     assert format_text(text) == text
@@ -183,7 +183,7 @@ def test_every_layer_imports():
     same Keras config: the imported spec makes the same layer."""
     import keras
 
-    from nnspec.keras_build import call_layer, make_layer
+    from nnspec.keras.builder import call_layer, make_layer
 
     wrong = []
     for case in LAYER_CASES:

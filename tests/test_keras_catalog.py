@@ -7,7 +7,8 @@ import inspect
 
 import pytest
 
-from nnspec import catalog, datasets
+from nnspec.vocab import catalog
+from nnspec.vocab import sources as datasets
 
 pytestmark = pytest.mark.keras
 

@@ -11,8 +11,8 @@ import math
 import pytest
 from layer_cases import load_cases, nnspec_result
 
-from nnspec.argtypes import ArgError
-from nnspec.layers import ShapeError, layer_types
+from nnspec.vocab.argtypes import ArgError
+from nnspec.vocab.layers import ShapeError, layer_types
 
 CASES = load_cases()
 pytestmark = pytest.mark.keras
@@ -31,7 +31,7 @@ def _raw_keras(value):
     """An IR value as a plain Python/Keras value, without nnspec's checks."""
     import keras
 
-    from nnspec import ir
+    from nnspec.syntax import ir
 
     if isinstance(value, ir.Call):
         cls = getattr(keras.layers, value.name, None)
@@ -51,8 +51,8 @@ def _keras_result(case, checked=True):
     straight from the written arguments, so Keras judges them itself."""
     import keras
 
-    from nnspec.keras_build import call_layer, make_layer
-    from nnspec.layers.registry import LAYERS, resolve_layer
+    from nnspec.keras.builder import call_layer, make_layer
+    from nnspec.vocab.layers.registry import LAYERS, resolve_layer
 
     kind = LAYERS[case.call().name]
     keras_layer = make_layer(resolve_layer(case.call())) if checked else _raw_keras(case.call())

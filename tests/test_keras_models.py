@@ -9,8 +9,8 @@ import math
 import pytest
 from helpers import SPECS
 
-from nnspec.compiler import compile_text
-from nnspec.summary import as_dict
+from nnspec.check.pipeline import compile_text
+from nnspec.check.summary import as_dict
 
 pytestmark = pytest.mark.keras
 
@@ -38,7 +38,7 @@ graph {
     "text", [*(p.read_text() for p in SPECS), FROZEN], ids=[*(p.stem for p in SPECS), "frozen"]
 )
 def test_spec_agrees_with_keras(text):
-    from nnspec.keras_build import build_model
+    from nnspec.keras.builder import build_model
 
     checked = compile_text(text).model
     model = build_model(checked)

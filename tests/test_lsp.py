@@ -15,7 +15,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.client import LanguageClient
 
-from nnspec.compiler import compile_text
+from nnspec.check.pipeline import compile_text
 
 INVALID = sorted((ROOT / "tests" / "invalid").glob("*.nn"))
 TIMEOUT = 60  # seconds for one answer; generous for a loaded CI machine
@@ -332,7 +332,7 @@ def test_fault_answers_error_and_server_goes_on(tmp_path):
 
 
 def test_formatting(tmp_path):
-    fmt = pytest.importorskip("nnspec.fmt")
+    fmt = pytest.importorskip("nnspec.syntax.fmt")
     messy = GOOD.replace("Dense(64, activation=relu)", "Dense( 64,activation = relu )")
     uri = (tmp_path / "messy.nn").as_uri()
 

@@ -19,4 +19,4 @@ def test_wheel_ships_grammar(tmp_path):
     [wheel] = tmp_path.glob("nnspec-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "nnspec/grammar/nnspec.lark" in names
-    assert "nnspec/cli.py" in names and "nnspec/layers/registry.py" in names
+    assert "nnspec/cli.py" in names and "nnspec/vocab/layers/registry.py" in names

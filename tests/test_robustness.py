@@ -22,10 +22,10 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from nnspec.check.pipeline import compile_text
 from nnspec.cli import main
-from nnspec.compiler import compile_text
-from nnspec.diagnostics import Span
-from nnspec.render import as_json, render_gcc, render_text
+from nnspec.diagnostics.formats import as_json, render_gcc, render_text
+from nnspec.diagnostics.records import Span
 
 ROOT = Path(__file__).parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.nn"))

@@ -17,8 +17,8 @@ import pytest
 from helpers import ROOT, python
 from helpers import nnspec as run_nnspec
 
-from nnspec.compiler import compile_text
-from nnspec.overrides import Override, OverrideError, apply
+from nnspec.check.overrides import Override, OverrideError, apply
+from nnspec.check.pipeline import compile_text
 
 SPEC = """\
 model digits_small "A small digits classifier"
@@ -121,7 +121,7 @@ def test_unknown_block_is_a_usage_error(spec):
 def test_native_start_up_noise_is_filtered_and_the_rest_passes():
     code = (
         "import os\n"
-        "from nnspec.native_logs import filtered_stderr\n"
+        "from nnspec.keras.native_logs import filtered_stderr\n"
         "with filtered_stderr():\n"
         "    os.write(2, b'WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\\n')\n"
         "    os.write(2, b'I0000 00:00:1795495423.147487   20348 port.cc:153] oneDNN custom operations are on.\\n')\n"
@@ -162,8 +162,8 @@ def _csv_spec(tmp_path, body: str, columns=("a", "b", "label")) -> Path:
     ],
 )
 def test_bad_csv_is_reported_naming_the_file(tmp_path, monkeypatch, body, columns, message):
-    from nnspec.program import program
-    from nnspec.run import RunError, check_arrays, load
+    from nnspec.keras.plan import program
+    from nnspec.keras.train import RunError, check_arrays, load
 
     path = _csv_spec(tmp_path, body, columns)
     model = compile_text(path.read_text()).model
@@ -176,8 +176,8 @@ def test_bad_csv_is_reported_naming_the_file(tmp_path, monkeypatch, body, column
 
 
 def test_csv_without_the_label_column(tmp_path):
-    from nnspec.program import program
-    from nnspec.run import RunError, check_files
+    from nnspec.keras.plan import program
+    from nnspec.keras.train import RunError, check_files
 
     path = _csv_spec(tmp_path, "1,2,0\n", ("a", "b", "labels"))
     (tmp_path / "rows.nn").write_text(
@@ -193,8 +193,8 @@ def test_csv_without_the_label_column(tmp_path):
 def test_npz_without_the_expected_arrays(tmp_path, arrays):
     import numpy as np
 
-    from nnspec.program import program
-    from nnspec.run import RunError, check_files
+    from nnspec.keras.plan import program
+    from nnspec.keras.train import RunError, check_files
 
     np.savez(tmp_path / "d.npz", **arrays)
     text = f'model m\ndata npz("{tmp_path / "d.npz"}")\ninput x: (2,)\nsequential {{ Dense(1) }}\n'
@@ -394,7 +394,7 @@ def test_two_workers_finish_with_identical_weights(spec, tmp_path):
 
 
 def test_resume_picks_the_latest_unfinished_run(tmp_path):
-    from nnspec.run import Options, RunError, run_dir
+    from nnspec.keras.train import Options, RunError, run_dir
 
     model = compile_text(SPEC).model
     with pytest.raises(RunError, match="no interrupted run of `digits_small`"):

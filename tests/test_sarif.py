@@ -13,7 +13,7 @@ from urllib.parse import unquote
 import pytest
 from helpers import nnspec as run_nnspec
 
-from nnspec.diagnostics import CODES
+from nnspec.diagnostics.codes import CODES
 
 BROKEN = """\
 model broken

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from helpers import SPECS, compile_file
 
-from nnspec.summary import as_dict
+from nnspec.check.summary import as_dict
 
 
 @pytest.mark.parametrize("path", SPECS, ids=[p.stem for p in SPECS])

@@ -23,7 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import conformance  # noqa: E402
 
-from nnspec.layers import LAYERS, layer_types  # noqa: E402
+from nnspec.vocab.layers import LAYERS, layer_types  # noqa: E402
 
 DOC = ROOT / "docs" / "conformance.md"
 COLUMNS = ("Layer", "Tried", "Agree", "Rejected by both", "Rejected at run", "Known", "Divergent")

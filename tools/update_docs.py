@@ -4,7 +4,7 @@
     python tools/update_docs.py --check   # exit 1 if the sections are out of date
 
 Each section sits between `<!-- BEGIN GENERATED: NAME -->` and
-`<!-- END GENERATED: NAME -->`; nnspec/reference.py renders its body.
+`<!-- END GENERATED: NAME -->`; nnspec/vocab/reference.py renders its body.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from nnspec import reference  # noqa: E402
+from nnspec.vocab import reference  # noqa: E402
 
 DOC = ROOT / "docs" / "language.md"
 

@@ -7,6 +7,6 @@ completion, definitions, references, outline, formatting), over stdio.
     hover.py       hover text            completion.py   completion candidates
 """
 
-from .server import serve
+from nnspec.lsp.server import serve
 
 __all__ = ["serve"]

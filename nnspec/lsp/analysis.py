@@ -6,14 +6,14 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from ..catalog import CALLBACKS, OPTIMIZERS
-from ..checked import CheckedModel, InputNode, Layer
-from ..compiler import Result, compile_text
-from ..datasets import SETTINGS, SOURCES
-from ..diagnostics import Span
-from ..layers.registry import LAYERS
-from ..training import COMPILE, EVALUATE, FIT
-from .symbols import Index, LayerSite, index, model_layer
+from nnspec.check.model import CheckedModel, InputNode, Layer
+from nnspec.check.pipeline import Result, compile_text
+from nnspec.diagnostics.records import Span
+from nnspec.lsp.symbols import Index, LayerSite, index, model_layer
+from nnspec.vocab.catalog import CALLBACKS, OPTIMIZERS
+from nnspec.vocab.layers.registry import LAYERS
+from nnspec.vocab.settings import COMPILE, EVALUATE, FIT
+from nnspec.vocab.sources import SETTINGS, SOURCES
 
 # Everything called with arguments, by kind; each has `name`, `params` and `doc`.
 CALLEE_TABLES = {

@@ -10,16 +10,16 @@ from dataclasses import dataclass, field
 
 from lark.exceptions import LarkError
 
-from ..argtypes import AnyOf, ArgType, Bool, Choice, Named, Optional, TupleOf
-from ..checker import INPUT_PARAMS
-from ..datasets import SOURCES
-from ..layers.registry import LayerArg, layer_types
-from ..parser import STATEMENT_KEYWORDS, lark_parser
-from ..signature import Param
-from ..training import CalleeArg, PerOutputArg, Validation
-from .analysis import BLOCK_SETTINGS, callee
-from .hover import default_text
-from .symbols import Definition
+from nnspec.check.checker import INPUT_PARAMS
+from nnspec.lsp.analysis import BLOCK_SETTINGS, callee
+from nnspec.lsp.hover import default_text
+from nnspec.lsp.symbols import Definition
+from nnspec.syntax.parser import STATEMENT_KEYWORDS, lark_parser
+from nnspec.vocab.argtypes import AnyOf, ArgType, Bool, Choice, Named, Optional, TupleOf
+from nnspec.vocab.layers.registry import LayerArg, layer_types
+from nnspec.vocab.params import Param
+from nnspec.vocab.settings import CalleeArg, PerOutputArg, Validation
+from nnspec.vocab.sources import SOURCES
 
 _OPENERS = {"LPAR", "LSQB", "LBRACE"}
 _CLOSERS = {"RPAR", "RSQB", "RBRACE"}

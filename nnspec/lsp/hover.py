@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
-from .. import ir
-from ..checked import CheckedModel, Layer
-from ..diagnostics import Span
-from ..layers.registry import LAYERS, show
-from ..signature import REQUIRED, Param
-from .analysis import BLOCK_SETTINGS, Analysis, Document, callee
-from .symbols import LayerSite, call_at, contains, walk
+from nnspec.check.model import CheckedModel, Layer
+from nnspec.diagnostics.records import Span
+from nnspec.lsp.analysis import BLOCK_SETTINGS, Analysis, Document, callee
+from nnspec.lsp.symbols import LayerSite, call_at, contains, walk
+from nnspec.syntax import ir
+from nnspec.vocab.layers.registry import LAYERS, show
+from nnspec.vocab.params import REQUIRED, Param
 
 
 def hover(doc: Document, line: int, column: int) -> tuple[str, Span] | None:

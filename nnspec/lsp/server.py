@@ -13,12 +13,13 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.workspace import PositionCodec
 
-from .. import __version__, ir
-from ..diagnostics import Diagnostic, Span
-from .analysis import Analysis, Document
-from .completion import complete
-from .hover import hover
-from .symbols import model_layer, name_span
+from nnspec import __version__
+from nnspec.diagnostics.records import Diagnostic, Span
+from nnspec.lsp.analysis import Analysis, Document
+from nnspec.lsp.completion import complete
+from nnspec.lsp.hover import hover
+from nnspec.lsp.symbols import model_layer, name_span
+from nnspec.syntax import ir
 
 _SEVERITY = {
     "error": types.DiagnosticSeverity.Error,
@@ -263,7 +264,7 @@ def on_document_symbol(
 def on_formatting(ls: NnspecServer, params: types.DocumentFormattingParams) -> list[types.TextEdit]:
     """The whole text, formatted; no edit when it does not parse (the
     diagnostics say why) or is formatted already."""
-    from ..fmt import FormatError, format_text
+    from nnspec.syntax.fmt import FormatError, format_text
 
     analysis = ls.document(params.text_document.uri).current
     try:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, fields, is_dataclass
 
-from .. import ir
-from ..checked import CheckedModel, Layer
-from ..diagnostics import Span
+from nnspec.check.model import CheckedModel, Layer
+from nnspec.diagnostics.records import Span
+from nnspec.syntax import ir
 
 
 def contains(span: Span, line: int, column: int) -> bool:

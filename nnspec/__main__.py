@@ -1,0 +1,5 @@
+"""`python -m nnspec`: the command line."""
+
+from nnspec.cli import main
+
+main()

@@ -1,0 +1,11 @@
+"""Checking: IR -> checked model, with every diagnostic, without TensorFlow.
+
+pipeline.py   the driver: parse, lower, check; `compile_text`
+checker.py    IR -> checked model: inputs, graph, shapes, data, settings
+graph.py      layer references -> the resolved layer graph
+shapes.py     output shapes and weights, in topological order
+training.py   checks of the whole model: loss, labels, output activation
+model.py      the checked model's data types
+overrides.py  `--set` edits of the spec text, checked like the spec
+summary.py    `nnspec summary`: the layer table
+"""

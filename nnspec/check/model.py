@@ -1,0 +1,99 @@
+"""The checked IR: the model as a resolved graph with shapes and weights.
+
+Summary, code generation and the Keras builder read only this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nnspec.diagnostics.records import Span
+from nnspec.syntax import ir
+from nnspec.vocab.layers.registry import LayerCall, Shape, Weights
+from nnspec.vocab.params import Config
+from nnspec.vocab.sources import DataInfo, Source
+
+
+@dataclass(frozen=True)
+class InputNode:
+    name: str
+    shape: Shape  # batch dimension included
+    dtype: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer instance (applied once, or several times with shared weights)."""
+
+    name: str
+    call: LayerCall
+    span: Span
+    named: bool  # the user named it (otherwise the name is Keras's default)
+
+
+@dataclass(frozen=True)
+class TensorRef:
+    """Output `index` of application `app` of `source` (a layer or an input)."""
+
+    source: str
+    app: int = 0
+    index: int | None = None
+    span: Span | None = field(default=None, compare=False)  # where the spec names it
+
+    def __str__(self) -> str:
+        return f"{self.source}[{self.app}][{self.index or 0}]"
+
+
+@dataclass
+class Node:
+    """One application of a layer to its input tensors."""
+
+    layer: str
+    app: int
+    inputs: list[TensorRef] = field(default_factory=list)
+    shape: Shape | list[Shape] | None = None  # None: unknown after an error upstream
+    weights: Weights | None = None  # counted on the first application only
+
+
+@dataclass(frozen=True)
+class Data:
+    source: Source
+    config: Config
+    settings: Config
+    info: DataInfo
+    sample_shape: tuple[int, ...] | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class CheckedModel:
+    name: str
+    description: str | None
+    inputs: tuple[InputNode, ...]
+    layers: dict[str, Layer]
+    nodes: tuple[Node, ...]  # topological order
+    outputs: tuple[TensorRef, ...]
+    sequential: bool  # one input, one output, a plain chain: Keras's Sequential fits
+    data: Data | None
+    compile: Config | None
+    fit: Config | None
+    evaluate: Config | None  # None: the spec does not evaluate
+    actions: tuple[ir.Action, ...]
+
+    def shape_of(self, ref: TensorRef) -> Shape | None:
+        for inp in self.inputs:
+            if inp.name == ref.source:
+                return inp.shape
+        node = next(n for n in self.nodes if n.layer == ref.source and n.app == ref.app)
+        if isinstance(node.shape, list):
+            return node.shape[ref.index or 0]
+        return node.shape
+
+    @property
+    def weights(self) -> Weights:
+        total = Weights()
+        for node in self.nodes:
+            if node.weights is not None:
+                total = total + node.weights
+        return total

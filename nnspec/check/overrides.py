@@ -1,0 +1,152 @@
+"""`--set fit.epochs=1`: edits of the spec's text, checked like the spec itself.
+
+`BLOCK.KEY=VALUE` where BLOCK is `data`, `compile`, `fit`, `evaluate` or the
+name of a layer (`dense_1.units=64`, `head.activation=relu`). An override
+replaces the value the spec gives, or adds the entry, argument or block where
+the spec has none. The edited text then goes through the whole compiler, so a
+bad value is reported in context, with the line as it now reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nnspec.check.model import CheckedModel
+from nnspec.diagnostics.records import Span
+from nnspec.diagnostics.wording import did_you_mean
+from nnspec.syntax import ir
+from nnspec.vocab.sources import SOURCES
+
+BLOCKS = ("data", "compile", "fit", "evaluate")
+
+
+class OverrideError(ValueError):
+    """A `--set` that names no spec value; the message says what would."""
+
+
+@dataclass(frozen=True)
+class Override:
+    block: str
+    key: str
+    value: str
+
+    @classmethod
+    def parse(cls, text: str) -> Override:
+        target, sep, value = text.partition("=")
+        block, dot, key = target.strip().partition(".")
+        if not sep or not dot or not block or not key or not value.strip():
+            raise OverrideError(f"expected BLOCK.KEY=VALUE, e.g. fit.epochs=1; got `{text}`")
+        if not block.isidentifier() or not key.isidentifier():
+            raise OverrideError(f"`{target.strip()}` does not name a setting")
+        return cls(block, key, value.strip())
+
+
+def _end(span: Span) -> Span:
+    return Span(span.end_line, span.end_column, span.end_line, span.end_column)
+
+
+class _Text:
+    """Edits at line/column positions of the original text, applied last first."""
+
+    def __init__(self, text: str):
+        self.text = text if text.endswith("\n") else text + "\n"
+        self.starts = [0]
+        for i, ch in enumerate(self.text):
+            if ch == "\n":
+                self.starts.append(i + 1)
+        self.edits: list[tuple[int, int, str]] = []
+
+    def _offset(self, line: int, column: int) -> int:
+        return self.starts[line - 1] + column - 1
+
+    def replace(self, span: Span, new: str) -> None:
+        start = self._offset(span.line, span.column)
+        self.edits.append((start, self._offset(span.end_line, span.end_column), new))
+
+    def append(self, new: str) -> None:
+        self.edits.append((len(self.text), len(self.text), new))
+
+    def set_entry(self, mapping: ir.Mapping | None, owner: Span, key: str, value: str) -> None:
+        """`key: value` in a `{ ... }` block; the block is added after `owner` if missing."""
+        if mapping is None:
+            self.replace(_end(owner), f" {{ {key}: {value} }}")
+        elif (entry := mapping.get(key)) is not None:
+            self.replace(entry.value.span, value)
+        else:  # before the closing brace
+            end = self._offset(mapping.span.end_line, mapping.span.end_column) - 1
+            self.edits.append((end, end, f" {key}: {value} "))
+
+    def set_argument(self, call: ir.Call, names: list[str], key: str, value: str) -> None:
+        """`key=value` in a call whose parameters are `names`, in order."""
+        kwarg = next((k for k in call.kwargs if k.name == key), None)
+        if kwarg is not None:
+            self.replace(kwarg.value.span, value)
+        elif names.index(key) < len(call.args):
+            self.replace(call.args[names.index(key)].span, value)
+        elif call.args or call.kwargs:
+            last = call.kwargs[-1].value if call.kwargs else call.args[-1]
+            self.replace(_end(last.span), f", {key}={value}")
+        elif call.span == call.name_span:  # a bare name: `data mnist`
+            self.replace(call.span, f"{call.name}({key}={value})")
+        else:  # `Flatten()`: before the closing parenthesis
+            end = self._offset(call.span.end_line, call.span.end_column) - 1
+            self.edits.append((end, end, f"{key}={value}"))
+
+    def result(self) -> str:
+        text = self.text
+        for start, end, new in sorted(self.edits, key=lambda e: e[0], reverse=True):
+            text = text[:start] + new + text[end:]
+        return text
+
+
+def _data(edit: _Text, spec: ir.Spec, o: Override) -> None:
+    if spec.data is None:
+        raise OverrideError("the spec has no `data` statement to override")
+    source = SOURCES.get(spec.data.source.name)
+    names = [p.name for p in source.params] if source else []
+    if o.key in names:
+        edit.set_argument(spec.data.source, names, o.key, o.value)
+    else:
+        edit.set_entry(spec.data.settings, spec.data.source.span, o.key, o.value)
+
+
+def _layer(edit: _Text, model: CheckedModel | None, o: Override) -> None:
+    layers = model.layers if model is not None else {}
+    layer = layers.get(o.block)
+    if layer is None:
+        hints = did_you_mean(o.block, [*BLOCKS, *layers])
+        raise OverrideError(
+            f"`{o.block}` is neither a block ({', '.join(BLOCKS)}) nor a layer of the model"
+            + (f"; {hints[0]}" if hints else "")
+        )
+    names = [p.name for p in layer.call.type.params]
+    if o.key not in names:
+        hints = did_you_mean(o.key, names)
+        raise OverrideError(
+            f"layer `{o.block}` ({layer.call.type.name}) has no argument `{o.key}`"
+            + (f"; {hints[0]}" if hints else "")
+        )
+    edit.set_argument(layer.call.call, names, o.key, o.value)
+
+
+def apply(text: str, spec: ir.Spec, model: CheckedModel | None, overrides: list[Override]) -> str:
+    """The spec's text with every override applied."""
+    edit = _Text(text)
+    for o in overrides:
+        if o.block == "data":
+            _data(edit, spec, o)
+        elif o.block == "evaluate":
+            action = next((a for a in spec.actions if a.keyword == "evaluate"), None)
+            if action is None:
+                edit.append(f"evaluate {{ {o.key}: {o.value} }}\n")
+            else:
+                edit.set_entry(action.settings, action.span, o.key, o.value)
+        elif o.block in ("compile", "fit"):
+            block = spec.compile if o.block == "compile" else spec.fit
+            if block is None:
+                edit.append(f"{o.block} {{ {o.key}: {o.value} }}\n")
+            else:
+                edit.set_entry(block.mapping, block.span, o.key, o.value)
+        else:
+            _layer(edit, model, o)
+    return edit.result()

@@ -1,0 +1,79 @@
+"""The pipeline: text -> parse tree -> IR -> checked IR, with every diagnostic."""
+
+from __future__ import annotations
+
+import gc
+from dataclasses import dataclass
+
+from nnspec.check.checker import check
+from nnspec.check.model import CheckedModel
+from nnspec.diagnostics.records import Diagnostic, Span
+from nnspec.syntax import ir
+from nnspec.syntax.lower import lower
+from nnspec.syntax.parser import parse
+
+# Codes about the model as a whole, not reported when syntax errors dropped statements.
+WHOLE_MODEL_CODES = frozenset(
+    ["E204", "E205", "E207", "E209", "E401", "E402", "E404", "E405", "E406", "E501", "W401", "W501"]
+)
+
+
+@dataclass
+class Result:
+    spec: ir.Spec | None
+    model: CheckedModel | None
+    diagnostics: list[Diagnostic]
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def compile_text(text: str) -> Result:
+    """Run every stage that can run; an internal fault becomes E900."""
+    # The stages allocate many small objects and free few: the cyclic garbage
+    # collector would rescan them again and again (a quarter of the time on
+    # large specs), so it waits until the stages are done.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _compile(text)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _compile(text: str) -> Result:
+    try:
+        parsed = parse(text)
+        diags = list(parsed.diagnostics)
+        if parsed.tree is None:
+            return Result(None, None, diags)
+        spec = lower(parsed.tree, diags)
+        model = check(spec, diags)
+        if parsed.diagnostics:
+            # Statements dropped by error recovery would show up again as
+            # missing edges or unused inputs: keep only local findings.
+            diags = [d for d in diags if d.code not in WHOLE_MODEL_CODES]
+    except RecursionError:
+        return Result(None, None, [Diagnostic("E003", "input nested too deeply", Span(1, 1, 1, 1))])
+    except Exception as exc:  # noqa: BLE001  (a bug in nnspec, reported, never a traceback)
+        where = f"{type(exc).__name__}: {exc}"
+        return Result(
+            None,
+            None,
+            [
+                Diagnostic(
+                    "E900",
+                    f"internal error: {where}",
+                    Span(1, 1, 1, 1),
+                    ("please report this with the spec that caused it",),
+                )
+            ],
+        )
+    diags.sort(key=lambda d: (d.span.line, d.span.column))
+    return Result(spec, model, diags)

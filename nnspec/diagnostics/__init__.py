@@ -1,0 +1,7 @@
+"""Diagnostics: what every stage reports, and how it is shown.
+
+records.py    Span, Severity and the one Diagnostic record
+codes.py      the table of every code (E001 ... E900, W301 ...)
+wording.py    plurals and "did you mean" suggestions for messages
+formats.py    diagnostics as text (source line and caret), gcc, json, sarif
+"""

@@ -1,0 +1,14 @@
+"""The Keras back ends: a checked model -> a tf.keras script or live Keras objects.
+
+Only builder.py, train.py, predict.py and patches.py import TensorFlow, and only
+when called; the rest runs without it.
+
+    calls.py        each Keras call written once (`PyCall`), for both back ends
+    plan.py         the checked model as the steps of a training program
+    codegen.py      `nnspec gen`: the plan rendered through templates/, black-formatted
+    builder.py      `PyCall`s -> Keras objects; the model for `run`
+    train.py        `nnspec run`: data, build, train, resume, the run folder
+    predict.py      `nnspec predict`: a saved model applied to samples
+    importer.py     `nnspec import`: a Keras model file -> spec text
+    native_logs.py  TensorFlow's native start-up chatter filtered from stderr
+"""

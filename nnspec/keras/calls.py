@@ -1,0 +1,120 @@
+"""Checked values -> the Keras calls that express them, written once for both
+back ends: `gen` renders a `PyCall` as source through the templates, `run`
+makes the object it names (`keras_build.make`). Never imports Keras.
+
+Arguments appear as a Keras user writes them: required arguments by position,
+the rest by keyword, and values equal to the default left out.
+"""
+
+from __future__ import annotations
+
+import keyword
+from dataclasses import dataclass
+
+from nnspec.syntax import ir
+from nnspec.vocab.argtypes import Named, Optional
+from nnspec.vocab.catalog import LOSS_ALIASES
+from nnspec.vocab.layers.registry import LayerCall
+from nnspec.vocab.params import Config, Param
+
+# Named values whose Keras class is not the CamelCase of their name.
+_CLASS_NAMES = {
+    "uniform": "RandomUniform",
+    "normal": "RandomNormal",
+    "auc": "AUC",
+    "kl_divergence": "KLDivergence",
+}
+_MODULES = {
+    "activation": "activations",
+    "initializer": "initializers",
+    "regularizer": "regularizers",
+    "constraint": "constraints",
+    "loss": "losses",
+    "metric": "metrics",
+}
+
+
+@dataclass(frozen=True)
+class PyCall:
+    """`func(*args, **kwargs)`; `func` is dotted from the script's imports
+    (`layers.Dense`, `keras.optimizers.Adam`)."""
+
+    func: str
+    args: tuple = ()
+    kwargs: tuple[tuple[str, object], ...] = ()
+
+
+def identifier(name: str) -> str:
+    """`name` if it is safe to write as a Python identifier, else ValueError."""
+    if not name.isidentifier() or keyword.iskeyword(name) or not name.isascii():
+        raise ValueError(f"not a Python identifier: {name!r}")
+    return name
+
+
+def class_name(name: str) -> str:
+    name = LOSS_ALIASES.get(name, name)
+    return _CLASS_NAMES.get(name) or "".join(part.capitalize() for part in name.split("_"))
+
+
+def _is_default(param: Param, value) -> bool:
+    return (
+        not param.required
+        and type(value) is type(param.default)
+        and value == param.default
+        and not isinstance(value, LayerCall)
+    )
+
+
+def named_value(kind: str, value):
+    """A catalog name (`"relu"`), or its class called with arguments."""
+    if not isinstance(value, ir.Call):
+        return value
+    entries = _named_entries(kind)
+    kwargs = [(k, ir.plain(v)) for k, v in zip(entries[value.name], value.args)]
+    kwargs += [(kw.name, ir.plain(kw.value)) for kw in value.kwargs]
+    return PyCall(f"keras.{_MODULES[kind]}.{class_name(value.name)}", (), tuple(kwargs))
+
+
+def _named_entries(kind: str) -> dict:
+    from nnspec.vocab.catalog import CONSTRAINTS, INITIALIZERS, METRICS, REGULARIZERS, loss_kwargs
+
+    tables = {
+        "initializer": INITIALIZERS,
+        "regularizer": REGULARIZERS,
+        "constraint": CONSTRAINTS,
+        "metric": METRICS,
+    }
+    return tables[kind] if kind in tables else loss_kwargs()
+
+
+def argument(param: Param, value):
+    """One checked argument as Keras takes it."""
+    if isinstance(value, LayerCall):
+        return layer_call(value)
+    kind = param.type.inner if isinstance(param.type, Optional) else param.type
+    if isinstance(kind, Named):
+        return named_value(kind.kind, value)
+    return value
+
+
+def call(func: str, params: tuple[Param, ...], config: Config, positional: bool = True) -> PyCall:
+    """`func` called with the arguments the user wrote that differ from the defaults."""
+    args, kwargs = [], []
+    for param in params:
+        if param.name not in config.explicit or _is_default(param, config[param.name]):
+            positional = positional and param.required
+            continue
+        value = argument(param, config[param.name])
+        if positional and param.required and param.positional:
+            args.append(value)
+        else:
+            positional = False
+            kwargs.append((param.name, value))
+    return PyCall(func, tuple(args), tuple(kwargs))
+
+
+def layer_call(layer: LayerCall, name: str | None = None) -> PyCall:
+    made = call(f"layers.{layer.type.name}", layer.type.params, layer.config)
+    if name is None:
+        return made
+    return PyCall(made.func, made.args, (*made.kwargs, ("name", name)))

@@ -1,0 +1,301 @@
+"""Text -> parse tree, with error recovery statement by statement.
+
+A clean file goes through Lark's LALR parser in one call. A file with syntax
+errors is parsed again through Lark's interactive parser: after an error the
+parser is rolled back to the start of the enclosing block item or statement,
+the broken tokens are skipped, and parsing resumes, so one run reports every
+broken statement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedInput, UnexpectedToken
+
+from nnspec.diagnostics.records import Diagnostic, Span
+
+MAX_DEPTH = 64
+STATEMENT_KEYWORDS = frozenset(
+    [
+        "model",
+        "data",
+        "input",
+        "output",
+        "sequential",
+        "graph",
+        "compile",
+        "fit",
+        "evaluate",
+        "save",
+        "plot",
+        "predict",
+    ]
+)
+_OPEN = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
+_CLOSE = frozenset(_OPEN.values())
+
+_READABLE = {"NAME": "a name", "SIGNED_NUMBER": "a number", "STRING": "a string"}
+
+
+class _KeepBadChars:
+    """Lark post-lexer that only keeps the BAD_CHAR terminal in the grammar."""
+
+    always_accept = ("BAD_CHAR",)
+
+    def process(self, stream):
+        return stream
+
+
+def grammar_text() -> str:
+    """The grammar: package data when installed, `grammar/` in a source checkout."""
+    try:
+        return resources.files("nnspec.grammar").joinpath("nnspec.lark").read_text()
+    except ModuleNotFoundError:
+        return (Path(__file__).resolve().parents[2] / "grammar" / "nnspec.lark").read_text()
+
+
+@lru_cache(maxsize=2)
+def lark_parser(keep_all_tokens: bool = False) -> Lark:
+    """The LALR parser; `keep_all_tokens` keeps brackets and commas in the tree (for `fmt`)."""
+    return Lark(
+        grammar_text(),
+        parser="lalr",
+        lexer="basic",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        keep_all_tokens=keep_all_tokens,
+        postlex=_KeepBadChars(),
+        cache=True,
+    )
+
+
+def token_span(tok: Token) -> Span:
+    if tok.end_line is None:  # Lark's Token.__deepcopy__ (parser copies) drops the end
+        return Span(tok.line, tok.column, tok.line, tok.column + len(tok.value))
+    return Span(tok.line, tok.column, tok.end_line, tok.end_column)
+
+
+def describe_terminal(name: str) -> str:
+    """A readable name for a grammar terminal: `'}'`, `a name`, `'model'`."""
+    if name == "$END":
+        return "end of file"
+    if name in _READABLE:
+        return _READABLE[name]
+    for term in lark_parser().terminals:
+        if term.name == name and term.pattern.type == "str":
+            return f"'{term.pattern.value}'"
+    return name.lower()
+
+
+def describe_token(tok: Token) -> str:
+    if tok.type == "$END":
+        return "end of file"
+    if tok.type in _READABLE:
+        return f"{_READABLE[tok.type][2:]} `{tok.value}`"
+    return f"'{tok.value}'"
+
+
+@dataclass
+class ParseResult:
+    tree: Tree | None
+    diagnostics: list[Diagnostic]
+
+
+def parse(text: str) -> ParseResult:
+    parser = lark_parser()
+    try:
+        tokens = list(parser.lex(text))
+    except UnexpectedInput as err:  # unreachable in practice: BAD_CHAR matches anything
+        span = Span(err.line, err.column, err.line, err.column + 1)
+        return ParseResult(None, [Diagnostic("E002", "invalid character", span)])
+    if (deep := _too_deep(tokens)) is not None:
+        return ParseResult(None, [deep])
+    ip = parser.parse_interactive("")
+    try:  # the fast path: the tokens once through, no checkpoints
+        for tok in tokens:
+            ip.feed_token(tok)
+        return ParseResult(ip.feed_eof(tokens[-1] if tokens else None), [])
+    except UnexpectedInput:
+        return _Recovery(parser, tokens).run()
+
+
+def _too_deep(tokens: list[Token]) -> Diagnostic | None:
+    depth = 0
+    for tok in tokens:
+        if tok.type in _OPEN:
+            depth += 1
+            if depth > MAX_DEPTH:
+                return Diagnostic(
+                    "E003",
+                    f"brackets nested more than {MAX_DEPTH} deep",
+                    token_span(tok),
+                    ("no model needs this much nesting; check for unbalanced brackets",),
+                )
+        elif tok.type in _CLOSE:
+            depth = max(0, depth - 1)
+    return None
+
+
+@dataclass
+class _Checkpoint:
+    parser: object  # lark InteractiveParser, rolled back to on error
+    index: int  # index of the first token of the item
+    brackets: tuple[str, ...]
+
+
+class _Recovery:
+    def __init__(self, parser: Lark, tokens: list[Token]):
+        self.tokens = tokens
+        self.ip = parser.parse_interactive("")
+        self.diagnostics: list[Diagnostic] = []
+        self.brackets: list[str] = []
+        self.statement = _Checkpoint(self.ip.copy(), 0, ())
+        self.item: _Checkpoint | None = None
+
+    def run(self) -> ParseResult:
+        i, tokens, prev_line = 0, self.tokens, 0
+        while i < len(tokens):
+            tok = tokens[i]
+            starts_line = tok.line != prev_line
+            prev_line = tok.end_line
+            if not self.brackets and starts_line and tok.type in _keyword_types():
+                self.statement = _Checkpoint(self.ip.copy(), i, ())
+                self.item = None
+            elif starts_line and self.brackets and self.brackets[-1] == "LBRACE":
+                self.item = _Checkpoint(self.ip.copy(), i, tuple(self.brackets))
+            try:
+                self.ip.feed_token(tok)
+            except UnexpectedToken as err:
+                self._report(err.token, self.ip.accepts())
+                i = self._resync(i)
+                continue
+            self._track(tok)
+            i += 1
+        return ParseResult(self._finish(), self.diagnostics)
+
+    def _track(self, tok: Token) -> None:
+        if tok.type in _OPEN:
+            self.brackets.append(tok.type)
+        elif tok.type in _CLOSE and self.brackets:
+            self.brackets.pop()
+
+    def _resync(self, bad: int) -> int:
+        """Roll back and return the index of the token to resume at."""
+        if self.item is not None:
+            depth = len(self.item.brackets)
+            nxt = self._scan(self.item.index, bad, depth)
+            if nxt is not None:
+                self.ip = self.item.parser.copy()
+                self.brackets = list(self.item.brackets)
+                return nxt
+        self.ip = self.statement.parser.copy()
+        self.brackets = []
+        self.item = None
+        j = bad + 1
+        while j < len(self.tokens) and not (
+            self.tokens[j].type in _keyword_types()
+            and (self.tokens[j].column == 1 or _depth(self.tokens, self.statement.index, j) == 0)
+        ):
+            j += 1
+        return j
+
+    def _scan(self, start: int, bad: int, depth: int) -> int | None:
+        """First token after `bad` that starts a line at block depth `depth`."""
+        level = depth
+        for j in range(start, len(self.tokens)):
+            tok = self.tokens[j]
+            if j > bad and level == depth and tok.line != self.tokens[j - 1].end_line:
+                if tok.type in _keyword_types() and tok.column == 1:
+                    return None  # a new statement: let the statement level resync
+                return j
+            if j > bad and level == depth and tok.type == "RBRACE":
+                return j  # the block closes: resume there
+            if tok.type in _OPEN:
+                level += 1
+            elif tok.type in _CLOSE:
+                level -= 1
+                if level < depth - 1:
+                    return None
+        return None
+
+    def _finish(self) -> Tree | None:
+        end = self.tokens[-1] if self.tokens else None
+        try:
+            return self.ip.feed_eof(end)
+        except UnexpectedToken as err:
+            self._report(err.token, self.ip.accepts(), at_end=end)
+        try:
+            return self.statement.parser.copy().feed_eof(end)
+        except UnexpectedToken:
+            return None
+
+    def _report(self, tok: Token, expected, at_end: Token | None = None) -> None:
+        if tok.type == "$END" and at_end is not None:
+            span = Span(at_end.end_line, at_end.end_column, at_end.end_line, at_end.end_column + 1)
+        elif tok.type == "$END":
+            span = Span(1, 1, 1, 1)
+        else:
+            span = token_span(tok)
+        if self.diagnostics and self.diagnostics[-1].span.line == span.line:
+            return  # one syntax error per line: the rest are usually echoes
+        self.diagnostics.append(syntax_error(tok, set(expected), span))
+
+
+def _depth(tokens: list[Token], start: int, stop: int) -> int:
+    depth = 0
+    for tok in tokens[start:stop]:
+        if tok.type in _OPEN:
+            depth += 1
+        elif tok.type in _CLOSE:
+            depth = max(0, depth - 1)
+    return depth
+
+
+@lru_cache(maxsize=1)
+def _keyword_types() -> frozenset[str]:
+    return frozenset(
+        t.name
+        for t in lark_parser().terminals
+        if t.pattern.type == "str" and t.pattern.value in STATEMENT_KEYWORDS
+    )
+
+
+def syntax_error(tok: Token, expected: set[str], span: Span) -> Diagnostic:
+    """E001/E002 for an unexpected token, naming what would have fitted."""
+    if tok.type == "BAD_CHAR":
+        if tok.value in "\"'":
+            return Diagnostic(
+                "E002", "unterminated string", span, ("close the string on the same line",)
+            )
+        shown = repr(tok.value)[1:-1]
+        return Diagnostic("E002", f"invalid character '{shown}'", span)
+    wanted = sorted({describe_terminal(e) for e in expected})
+    if expected >= _keyword_types():
+        wanted = [w for w in wanted if w.strip("'") not in STATEMENT_KEYWORDS] + ["a statement"]
+    listed = (
+        ", ".join(wanted[:-1]) + (" or " if len(wanted) > 1 else "") + wanted[-1] if wanted else ""
+    )
+    message = f"unexpected {describe_token(tok)}" + (f"; expected {listed}" if listed else "")
+    return Diagnostic("E001", message, span, _syntax_hints(tok, expected))
+
+
+def _syntax_hints(tok: Token, expected: set[str]) -> tuple[str, ...]:
+    value = str(tok.value)
+    if value in STATEMENT_KEYWORDS and tok.column == 1 and expected & _CLOSE:
+        return (f"a bracket opened earlier is not closed before `{value}`",)
+    if value in STATEMENT_KEYWORDS and "NAME" in expected:
+        return (f"`{value}` is a keyword; choose another name",)
+    if tok.type == "EQUAL" and "COLON" in expected:
+        return ("settings in braces are written `key: value`",)
+    if tok.type == "COLON" and "EQUAL" in expected:
+        return ("call arguments are written `name=value`",)
+    if "COMMA" in expected and tok.type in {"NAME", "SIGNED_NUMBER", "STRING"}:
+        return ("separate arguments with commas",)
+    if tok.type == "$END" and expected & _CLOSE:
+        return ("a bracket opened earlier is never closed",)
+    return ()

@@ -1,0 +1,149 @@
+"""The settings of `compile`, `fit` and `evaluate`, declared like layer arguments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nnspec.diagnostics.wording import did_you_mean
+from nnspec.syntax import ir
+from nnspec.vocab.argtypes import ArgError, ArgType, Bool, Float, Int, Named, Optional, TupleOf
+from nnspec.vocab.catalog import CALLBACKS, METRICS, Callee, loss_kwargs
+from nnspec.vocab.params import Config, Param, bind
+
+
+@dataclass(frozen=True)
+class BoundCall:
+    """An optimizer or callback with its checked arguments."""
+
+    callee: Callee
+    config: Config
+    call: ir.Call
+
+
+@dataclass(frozen=True)
+class CalleeArg(ArgType):
+    """A name or call from a table of callees, e.g. `adam(learning_rate=1e-3)`."""
+
+    kind: str
+    table: dict[str, Callee]
+    code: str
+
+    @property
+    def describe(self) -> str:
+        return f"an {self.kind}" if self.kind[0] in "aeiou" else f"a {self.kind}"
+
+    def convert(self, value):
+        if isinstance(value, ir.Ident):
+            value = ir.Call(value.name, (), (), value.span, value.span)
+        if isinstance(value, ir.Const) and isinstance(value.value, str):
+            value = ir.Call(value.value, (), (), value.span, value.span)
+        if not isinstance(value, ir.Call):
+            self.fail(value)
+        callee = self.table.get(value.name)
+        if callee is None:
+            raise ArgError(
+                f"unknown {self.kind} `{value.name}`",
+                self.code,
+                did_you_mean(value.name, self.table),
+            )
+        bound = bind(value, callee.params, f"{self.kind} {callee.name}")
+        if not bound.ok:
+            raise ArgError(
+                f"invalid {self.kind}", bound.diagnostics[0].code, diagnostics=bound.diagnostics
+            )
+        return BoundCall(callee, bound.config, value)
+
+
+@dataclass(frozen=True)
+class PerOutput:
+    """A value for each model output: one for all, a list in output order, or
+    a mapping from output name."""
+
+    single: object = None
+    items: tuple = ()
+    by_name: tuple[tuple[str, object, ir.Span], ...] = ()
+
+
+@dataclass(frozen=True)
+class PerOutputArg(ArgType):
+    item: ArgType
+
+    @property
+    def describe(self) -> str:
+        return f"{self.item.describe}, a list of them, or a mapping from output name"
+
+    def convert(self, value):
+        if isinstance(value, (ir.Seq, ir.Mapping)) and not (
+            value.items if isinstance(value, ir.Seq) else value.entries
+        ):
+            raise ArgError(f"expected {self.describe}, found an empty one", "E106")
+        if isinstance(value, ir.Seq):
+            return PerOutput(items=tuple(self.item.convert(v) for v in value.items))
+        if isinstance(value, ir.Mapping):
+            return PerOutput(
+                by_name=tuple(
+                    (str(e.key), self.item.convert(e.value), e.span) for e in value.entries
+                )
+            )
+        return PerOutput(single=self.item.convert(value))
+
+
+def _optimizers():
+    from nnspec.vocab.catalog import OPTIMIZERS
+
+    return OPTIMIZERS
+
+
+LOSS = Named("loss", loss_kwargs, code="E109")
+METRIC = Named("metric", lambda: METRICS, code="E111")
+OPTIMIZER = CalleeArg("optimizer", _optimizers(), "E110")
+CALLBACK = CalleeArg("callback", CALLBACKS, "E112")
+
+
+class Validation(ArgType):
+    """`test` (the data's test split) or a fraction of the training data."""
+
+    describe = "`test` or a fraction in (0, 1)"
+
+    def convert(self, value):
+        if isinstance(value, ir.Ident) and value.name == "test":
+            return "test"
+        if isinstance(value, ir.Const) and type(value.value) in (int, float):
+            return Float(0.0, 1.0, open_low=True, open_high=True).convert(value)
+        self.fail(value)
+
+
+class ClassWeights(ArgType):
+    """`{0: 1.0, 1: 5.0}`: a weight for each class index."""
+
+    describe = "a mapping from class index to weight, e.g. `{0: 1.0, 1: 5.0}`"
+
+    def convert(self, value):
+        if not isinstance(value, ir.Mapping):
+            self.fail(value)
+        for entry in value.entries:
+            if not isinstance(entry.key, int):
+                error = ArgError(
+                    f"class weights are keyed by class index (0, 1, ...), found `{entry.key}`"
+                )
+                error.span = entry.span
+                raise error
+        return {e.key: Float(0.0).convert(e.value) for e in value.entries}
+
+
+COMPILE = (
+    Param("loss", PerOutputArg(LOSS), doc="loss function, or one per output"),
+    Param("optimizer", OPTIMIZER, "rmsprop", "optimizer, e.g. `adam(learning_rate=1e-3)`"),
+    Param("metrics", TupleOf(METRIC), (), "metrics to report, e.g. `[accuracy]`"),
+    Param("loss_weights", Optional(PerOutputArg(Float(0.0))), None, "weight of each output's loss"),
+)
+FIT = (
+    Param("epochs", Int(1), 1, "passes over the training data"),
+    Param("batch_size", Int(1), 32, "samples per gradient step"),
+    Param("validation", Optional(Validation()), None, "`test` or a fraction held out"),
+    Param("shuffle", Bool(), True, "shuffle the training data each epoch"),
+    Param("class_weight", Optional(ClassWeights()), None, "weight per class index"),
+    Param("callbacks", TupleOf(CALLBACK), (), "e.g. `[early_stopping(patience=3)]`"),
+    Param("verbose", Optional(Int(0, 2)), None, "Keras progress output: 0, 1 or 2"),
+)
+EVALUATE = (Param("batch_size", Optional(Int(1)), None, "samples per evaluation step"),)
