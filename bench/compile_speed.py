@@ -1,14 +1,21 @@
-"""How fast nnspec checks specs, and how that compares with building the model in Keras.
+"""How fast nnspec checks specs: in process, as a whole command, and against Keras.
 
     python bench/compile_speed.py            # full run (imports Keras in a subprocess)
     python bench/compile_speed.py --quick    # no Keras, no 10,000-layer size
-    python bench/compile_speed.py --profile  # add a cProfile of the largest graph spec
+    python bench/compile_speed.py --profile  # add a cProfile of the largest specs
+    PYTHONPATH=OTHER_TREE python bench/compile_speed.py   # measure another checkout
 
-Generates specs of 10 to 10,000 layers, as a plain chain (a sequential block) and
-as a graph (named layers, residual `Add` merges when Add is registered), and
-times parse + check (`nnspec.compiler.compile_text`, best of a few repeats) and
-peak memory (tracemalloc). Then times `nnspec check specs/` as a subprocess
-against a subprocess that builds equivalent models in Keras.
+(1) Parse + check (`compile_text`) of generated specs of 10 to 10,000 layers, as a
+    plain chain (a sequential block) and as a graph (residual `Add` blocks), with
+    the garbage collector off (as the CLI runs) and on, in interleaved pairs: the
+    gc share is 1 - off/on. Peak memory from tracemalloc.
+(2) Whole processes, interleaved: `python -c pass` (the interpreter's floor),
+    `nnspec check` of one small spec (budget: 60 ms), `nnspec check specs/`;
+    then the largest imports of `python -X importtime -m nnspec.cli check`.
+(3) Building the same two models (the 1,000-layer chain, the MNIST CNN) in Keras
+    against checking them with nnspec: whole processes, and the build alone
+    against `compile_text` in process.
+Every figure is a median with its range over the rounds (bench/measure.py).
 This is a benchmark, not a test: it prints figures and PASS/FAIL against targets.
 """
 
@@ -16,36 +23,38 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
 import gc
 import io
 import json
-import os
 import pstats
-import subprocess
 import sys
 import tempfile
-import time
 import tracemalloc
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import measure
+from measure import Sample, interleaved, section, spread, table
 
-from nnspec.check.pipeline import compile_text  # noqa: E402
-from nnspec.vocab.layers import LAYERS  # noqa: E402
+try:
+    from nnspec.check.pipeline import compile_text
+except ModuleNotFoundError:  # the tree before the stage layout, measured for before/after figures
+    from nnspec.compiler import compile_text
 
 SIZES = (10, 100, 1_000, 10_000)
 TARGET_10K_S = 1.0
 TARGET_SPECS_S = 0.5
+TARGET_ONE_S = 0.060
+ONE_SPEC = "specs/mnist_cnn.nn"
 WIDTH = 64
 
-# (layer type, nnspec call, Keras expression): the repeating pattern of the chain.
+# (nnspec call, Keras expression): the repeating pattern of the chain.
 CHAIN_PATTERN = (
-    ("Dense", f"Dense({WIDTH}, activation=relu)", f"L.Dense({WIDTH}, activation='relu')"),
-    ("Dropout", "Dropout(0.1)", "L.Dropout(0.1)"),
-    ("Dense", f"Dense({WIDTH})", f"L.Dense({WIDTH})"),
-    ("Activation", "Activation(tanh)", "L.Activation('tanh')"),
-    ("LeakyReLU", "LeakyReLU(0.2)", "L.LeakyReLU(0.2)"),
+    (f"Dense({WIDTH}, activation=relu)", f"L.Dense({WIDTH}, activation='relu')"),
+    ("Dropout(0.1)", "L.Dropout(0.1)"),
+    (f"Dense({WIDTH})", f"L.Dense({WIDTH})"),
+    ("Activation(tanh)", "L.Activation('tanh')"),
+    ("LeakyReLU(0.2)", "L.LeakyReLU(0.2)"),
 )
 
 MNIST_CNN_KERAS = """[
@@ -62,66 +71,44 @@ MNIST_CNN_KERAS = """[
 KERAS_SCRIPT = """
 import json, sys, time
 sys.setrecursionlimit(100_000)  # Keras maps the layer graph recursively
-t0 = time.perf_counter()
 import keras
 from keras import layers as L
-t1 = time.perf_counter()
+wall, cpu = time.perf_counter(), time.process_time()
 pattern = [lambda: {pattern}]
 chain = keras.Sequential([keras.Input(({width},))] + [pattern[i % len(pattern)]() for i in range({n})])
-chain_params = chain.count_params()
-t2 = time.perf_counter()
 cnn = keras.Sequential({cnn})
-cnn_params = cnn.count_params()
-t3 = time.perf_counter()
-print(json.dumps({{"import_s": t1 - t0, "chain_s": t2 - t1, "cnn_s": t3 - t2,
-                  "chain_params": chain_params, "cnn_params": cnn_params}}))
+built = {{"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu}}
+print(json.dumps({{"build": built, "params": [chain.count_params(), cnn.count_params()]}}))
 """
 
 
 # ---- spec generators ---------------------------------------------------------------
 
 
-def chain_pattern() -> list[tuple[str, str, str]]:
-    """The chain pattern, limited to the layer types registered now."""
-    return [row for row in CHAIN_PATTERN if row[0] in LAYERS]
-
-
-def chain_calls(n: int) -> list[tuple[str, str]]:
-    """n layers cycling through the pattern: (nnspec call, Keras expression)."""
-    pattern = chain_pattern()
-    return [pattern[i % len(pattern)][1:] for i in range(n)]
-
-
 def chain_spec(n: int) -> str:
-    """A sequential block of n layers."""
-    body = "\n".join(f"    {call}" for call, _ in chain_calls(n))
+    """A sequential block of n layers cycling through the pattern."""
+    body = "\n".join(f"    {CHAIN_PATTERN[i % len(CHAIN_PATTERN)][0]}" for i in range(n))
     return f'model chain_{n} "generated chain"\ninput x: ({WIDTH},)\nsequential {{\n{body}\n}}\n'
 
 
 def graph_spec(n: int) -> str:
-    """n named layers; with Add registered, residual blocks `[b, prev] -> add`.
+    """n named layers in residual blocks `[b, prev] -> add`, the remainder a chain.
 
     A block is `prev -> dense_a -> dense_b`, `[dense_b, prev] -> add -> act`:
     four layers, the activation output feeding the next block.
     """
-    residual = "Add" in LAYERS
     defs, edges, prev, i = [], [], "x", 0
-    while n - i >= (4 if residual else 1):
-        if residual:
-            a, b, add, act = f"d{i}", f"d{i + 1}", f"add{i + 2}", f"act{i + 3}"
-            defs += [
-                f"{a} = Dense({WIDTH}, activation=relu)",
-                f"{b} = Dense({WIDTH})",
-                f"{add} = Add()",
-                f"{act} = Activation(relu)",
-            ]
-            edges += [f"{prev} -> {a} -> {b}", f"[{b}, {prev}] -> {add} -> {act}"]
-            prev, i = act, i + 4
-        else:
-            defs.append(f"d{i} = Dense({WIDTH}, activation=relu)")
-            edges.append(f"{prev} -> d{i}")
-            prev, i = f"d{i}", i + 1
-    while i < n:  # the remainder, as a plain chain
+    while n - i >= 4:
+        a, b, add, act = f"d{i}", f"d{i + 1}", f"add{i + 2}", f"act{i + 3}"
+        defs += [
+            f"{a} = Dense({WIDTH}, activation=relu)",
+            f"{b} = Dense({WIDTH})",
+            f"{add} = Add()",
+            f"{act} = Activation(relu)",
+        ]
+        edges += [f"{prev} -> {a} -> {b}", f"[{b}, {prev}] -> {add} -> {act}"]
+        prev, i = act, i + 4
+    while i < n:
         defs.append(f"d{i} = Dense({WIDTH})")
         edges.append(f"{prev} -> d{i}")
         prev, i = f"d{i}", i + 1
@@ -131,47 +118,36 @@ def graph_spec(n: int) -> str:
 
 def keras_script(n: int) -> str:
     """A script building the n-layer chain and the MNIST CNN in Keras, printing JSON."""
-    pattern = ", lambda: ".join(row[2] for row in chain_pattern())
+    pattern = ", lambda: ".join(keras for _, keras in CHAIN_PATTERN)
     return KERAS_SCRIPT.format(width=WIDTH, pattern=pattern, n=n, cnn=MNIST_CNN_KERAS)
 
 
 # ---- measuring -------------------------------------------------------------------------
 
 
-def check_once(text: str, layers: int) -> float:
-    """Seconds for one parse + check; fails loudly if the spec is not clean."""
-    start = time.perf_counter()
+def compiled(text: str, layers: int):
+    """The checked model of `text`; exits if the spec is not clean or not `layers` long."""
     result = compile_text(text)
-    elapsed = time.perf_counter() - start
     if not result.ok:
         first = result.errors[0]
         raise SystemExit(f"generated spec does not check: {first.code} {first.message}")
     if len(result.model.nodes) != layers:
         raise SystemExit(f"expected {layers} layers, found {len(result.model.nodes)}")
-    return elapsed
+    return result.model
 
 
-def best_time(text: str, layers: int, repeats: int) -> float:
-    return min(check_once(text, layers) for _ in range(repeats))
-
-
-def gc_seconds(text: str) -> float:
-    """Seconds the garbage collector runs during one parse + check."""
-    spent, started = [0.0], [0.0]
-
-    def hook(phase: str, info: dict) -> None:
-        if phase == "start":
-            started[0] = time.perf_counter()
-        else:
-            spent[0] += time.perf_counter() - started[0]
-
+def compile_sample(text: str, layers: int, collector: bool) -> Sample:
+    """One parse + check with the garbage collector on or off, from a collected heap."""
     gc.collect()
-    gc.callbacks.append(hook)
+    if collector:
+        gc.enable()
+    else:
+        gc.disable()
     try:
-        compile_text(text)
+        sample, _ = measure.call(compiled, text, layers)
     finally:
-        gc.callbacks.remove(hook)
-    return spent[0]
+        gc.enable()
+    return sample
 
 
 def peak_mib(text: str) -> float:
@@ -184,91 +160,141 @@ def peak_mib(text: str) -> float:
     return peak / 2**20
 
 
-def run_best(cmd: list[str], repeats: int, env=None) -> tuple[float, subprocess.CompletedProcess]:
-    """Best wall time of a subprocess over `repeats` runs, and its last result."""
-    best, proc = float("inf"), None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
-        best = min(best, time.perf_counter() - start)
-    return best, proc
-
-
-def nnspec_command() -> list[str]:
-    exe = Path(sys.executable).parent / "nnspec"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "nnspec.cli"]
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
+def percent(share: measure.Spread) -> str:
+    return f"{share.median:.0%} [{share.low:.0%}-{share.high:.0%}]"
 
 
 # ---- sections of the report ------------------------------------------------------------
 
 
-def scaling(sizes: tuple[int, ...], repeats: int) -> dict[tuple[str, int], float]:
-    """Print the size table; return the best seconds per (kind, size)."""
-    print(
-        f"{'layers':>7} {'kind':<6} {'seconds':>9} {'us/layer':>9} {'peak MiB':>9} "
-        f"{'growth':>7} {'gc share':>9}"
+def size_row(kind: str, n: int, text: str, rounds: int, previous: float | None):
+    """The table row of one spec, collector off and on in interleaved pairs; and the
+    median CPU seconds with it off."""
+    samples = interleaved(
+        {
+            "off": functools.partial(compile_sample, text, n, False),
+            "on": functools.partial(compile_sample, text, n, True),
+        },
+        rounds,
     )
-    times: dict[tuple[str, int], float] = {}
+    off_cpu, on_cpu = measure.cpus(samples["off"]), measure.cpus(samples["on"])
+    off = spread(off_cpu)
+    kept = measure.ratio(off_cpu, on_cpu)
+    share = measure.Spread(1 - kept.median, 1 - kept.high, 1 - kept.low)
+    row = [
+        n,
+        kind,
+        spread(measure.walls(samples["off"])).show(1e3),
+        off.show(1e3),
+        f"{off.median / n * 1e6:.1f}",
+        spread(on_cpu).show(1e3),
+        percent(share),
+        f"{peak_mib(text):.2f}",
+        f"{off.median / previous:.1f}" if previous else "-",
+    ]
+    return row, off.median
+
+
+def scaling(sizes: tuple[int, ...], rounds: int) -> dict[tuple[str, int], float]:
+    """Print the size table; return the median CPU seconds (collector off) per (kind, size)."""
+    rows, cpu_off = [], {}
     for kind, make in (("chain", chain_spec), ("graph", graph_spec)):
         previous = None
         for n in sizes:
-            text = make(n)
-            reps = repeats if n < 10_000 else max(1, min(repeats, 3))
-            seconds = best_time(text, n, reps)
-            times[(kind, n)] = seconds
-            growth = f"{seconds / previous:7.1f}" if previous else f"{'-':>7}"
-            share = gc_seconds(text) / seconds
-            print(
-                f"{n:>7} {kind:<6} {seconds:9.4f} {seconds / n * 1e6:9.1f} "
-                f"{peak_mib(text):9.2f} {growth} {share:9.0%}"
-            )
-            previous = seconds
-    return times
+            reps = rounds if n < 10_000 else max(2, min(rounds, 3))
+            row, previous = size_row(kind, n, make(n), reps, previous)
+            rows.append(row)
+            cpu_off[(kind, n)] = previous
+    headers = ["layers", "kind", "wall ms", "CPU ms", "CPU us/layer"]
+    headers += ["CPU ms gc on", "gc share", "peak MiB", "growth"]
+    table(headers, rows)
+    print("   collector off (as the CLI runs) unless marked; gc share = 1 - off/on per pair")
+    return cpu_off
 
 
-def specs_check(repeats: int) -> float:
-    seconds, proc = run_best([*nnspec_command(), "check", "specs/"], repeats)
-    tail = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
-    print(f"nnspec check specs/ (subprocess, best of {repeats}): {seconds:.3f} s")
-    print(f"  exit status {proc.returncode}: {tail}")
-    return seconds
+def importtime(spec: str, top: int = 12) -> None:
+    """The largest imports of `nnspec check SPEC`, by cumulative time (nested ones included)."""
+    _, done = measure.process(
+        [sys.executable, "-X", "importtime", "-m", "nnspec.cli", "check", spec], ok=(0, 1)
+    )
+    entries = []
+    for line in done.stderr.splitlines():
+        if line.startswith("import time:") and "[us]" not in line:
+            own, cumulative, name = line.removeprefix("import time:").split("|")
+            entries.append((int(cumulative), int(own), name.strip()))
+    entries.sort(reverse=True)
+    print(f"   python -X importtime -m nnspec.cli check {spec}: largest of {len(entries)} imports")
+    rows = [[name, f"{own:,}", f"{cumulative:,}"] for cumulative, own, name in entries[:top]]
+    table(["module", "self us", "cumulative us"], rows)
 
 
-def keras_comparison(specs_seconds: float, repeats: int) -> None:
-    """Keras building the 1,000-layer chain and the MNIST CNN, against nnspec."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    seconds, proc = run_best([sys.executable, "-c", keras_script(1_000)], repeats, env)
-    if proc.returncode != 0:
-        print(f"Keras comparison skipped: {proc.stderr.strip().splitlines()[-1:]}")
-        return
-    inside = json.loads(proc.stdout.strip().splitlines()[-1])
+def processes(rounds: int) -> tuple[float, float]:
+    """Whole processes, interleaved; the median CPU seconds of one spec and of specs/."""
+    samples = interleaved(
+        {
+            "python -c pass": lambda: measure.process([sys.executable, "-c", "pass"])[0],
+            f"nnspec check {ONE_SPEC}": lambda: measure.process(
+                [*measure.NNSPEC, "check", ONE_SPEC]
+            )[0],
+            "nnspec check specs/": lambda: measure.process([*measure.NNSPEC, "check", "specs/"])[0],
+        },
+        rounds,
+    )
+    rows = [
+        [name, spread(measure.walls(s)).show(1e3), spread(measure.cpus(s)).show(1e3)]
+        for name, s in samples.items()
+    ]
+    table(["whole process", "wall ms", "CPU ms"], rows)
+    floor, one, every = samples.values()
+    above = measure.ratio(measure.cpus(one), measure.cpus(floor))
+    print(f"   check of one spec / python -c pass, CPU: {above.show(digits=2)}")
+    importtime(ONE_SPEC)
+    return spread(measure.cpus(one)).median, spread(measure.cpus(every)).median
+
+
+def keras_comparison(rounds: int) -> None:
+    """Keras building the 1,000-layer chain and the MNIST CNN, against nnspec checking them."""
+    texts = [(chain_spec(1_000), 1_000), ((measure.TREE / ONE_SPEC).read_text(), 7)]
+    builds, params = [], []
+
+    def keras() -> Sample:
+        sample, done = measure.process([sys.executable, "-c", keras_script(1_000)])
+        inside = json.loads(done.stdout.strip().splitlines()[-1])
+        builds.append(Sample(**inside["build"]))
+        params[:] = inside["params"]
+        return sample
+
     with tempfile.TemporaryDirectory() as tmp:
         chain_file = Path(tmp) / "chain_1000.nn"
-        chain_file.write_text(chain_spec(1_000))
-        cmd = [*nnspec_command(), "check", str(chain_file), str(ROOT / "specs/mnist_cnn.nn")]
-        same, same_proc = run_best(cmd, repeats)
-    print(f"Keras build (subprocess, best of {repeats}): {seconds:.3f} s")
+        chain_file.write_text(texts[0][0])
+        command = [*measure.NNSPEC, "check", str(chain_file), ONE_SPEC]
+        samples = interleaved(
+            {
+                "keras": keras,
+                "nnspec": lambda: measure.process(command)[0],
+                "compile": lambda: measure.call(lambda: [compiled(*t) for t in texts])[0],
+            },
+            rounds,
+        )
+    ours = [compiled(*t).weights.total for t in texts]
     print(
-        f"  inside: import {inside['import_s']:.3f} s, 1,000-layer chain {inside['chain_s']:.3f} s "
-        f"({inside['chain_params']:,} params), MNIST CNN {inside['cnn_s']:.3f} s "
-        f"({inside['cnn_params']:,} params)"
+        f"   parameters: Keras {params[0]:,} and {params[1]:,}, nnspec {ours[0]:,} and "
+        f"{ours[1]:,}: {'same' if ours == params else 'DIFFERENT'}"
     )
-    print(
-        f"nnspec check of the same two models (subprocess, best of {repeats}): {same:.3f} s "
-        f"(exit {same_proc.returncode})"
-    )
-    ours = (
-        compile_text(chain_spec(1_000)).model.weights.total,
-        compile_text((ROOT / "specs/mnist_cnn.nn").read_text()).model.weights.total,
-    )
-    agree = ours == (inside["chain_params"], inside["cnn_params"])
-    print(f"  nnspec counts {ours[0]:,} and {ours[1]:,} params: {'same' if agree else 'DIFFERENT'}")
-    print(f"ratio Keras / nnspec check specs/: {seconds / specs_seconds:.1f}x")
-    print(f"ratio Keras / nnspec check of the same models: {seconds / same:.1f}x")
+    rows = []
+    for label, top, bottom in (
+        ("whole process: Keras build / nnspec check", samples["keras"], samples["nnspec"]),
+        ("in process: Keras build / compile_text", builds, samples["compile"]),
+    ):
+        rows.append([label + " (wall)", *keras_row(top, bottom, measure.walls)])
+        rows.append([label + " (CPU)", *keras_row(top, bottom, measure.cpus)])
+    table(["the same two models", "Keras ms", "nnspec ms", "ratio"], rows)
+
+
+def keras_row(top: list[Sample], bottom: list[Sample], of) -> list[str]:
+    """Medians [ranges] of both sides and the ratio of the pairs."""
+    a, b = of(top), of(bottom)
+    return [spread(a).show(1e3, 0), spread(b).show(1e3, 0), measure.ratio(a, b).show(digits=1)]
 
 
 def profile(kind: str, n: int, top: int = 20) -> None:
@@ -287,50 +313,52 @@ def profile(kind: str, n: int, top: int = 20) -> None:
     print(out.getvalue())
 
 
+def targets(largest: int, cpu: dict[tuple[str, int], float], one: float, every: float) -> None:
+    """PASS/FAIL on median CPU time: wall time on a shared machine measures the machine."""
+    print("targets (median CPU time):")
+    scaled = "" if largest == 10_000 else " (10,000 under 1 s, scaled linearly)"
+    limit = TARGET_10K_S * largest / 10_000
+    for kind in ("chain", "graph"):
+        seconds = cpu[(kind, largest)]
+        print(
+            f"   {largest:,}-layer {kind} under {limit:g} s{scaled}: {seconds:.3f} s "
+            f"{measure.verdict(seconds < limit)}"
+        )
+    print(
+        f"   nnspec check {ONE_SPEC} under {TARGET_ONE_S * 1e3:g} ms: {one * 1e3:.0f} ms "
+        f"{measure.verdict(one < TARGET_ONE_S)}"
+    )
+    print(
+        f"   nnspec check specs/ under {TARGET_SPECS_S} s: {every:.3f} s "
+        f"{measure.verdict(every < TARGET_SPECS_S)}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip Keras and the 10,000 size")
-    parser.add_argument("--repeats", type=int, default=5, help="timing repeats per size")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per figure")
     parser.add_argument("--profile", action="store_true", help="cProfile the largest specs")
     args = parser.parse_args(argv)
     sizes = SIZES[:-1] if args.quick else SIZES
-
-    start = time.perf_counter()
-    compile_text(chain_spec(10))  # builds (or loads) the Lark parser
-    print(f"first compile (parser construction included): {time.perf_counter() - start:.3f} s")
-    print(f"chain pattern: {', '.join(row[1] for row in chain_pattern())}")
-    print(f"graph: residual Add blocks: {'yes' if 'Add' in LAYERS else 'no (Add not registered)'}")
-    print()
-    times = scaling(sizes, args.repeats)
-    print()
-    specs_seconds = specs_check(3)
-    if not args.quick:
-        print()
-        keras_comparison(specs_seconds, 3)
-
-    print("\ntargets:")
-    largest = sizes[-1]
-    scaled = "" if largest == 10_000 else " (10,000 under 1 s, scaled linearly)"
-    passed = []
-    for kind in ("chain", "graph"):
-        seconds = times[(kind, largest)]
-        limit = TARGET_10K_S * largest / 10_000
-        passed.append(seconds < limit)
-        print(
-            f"  {largest:,}-layer {kind} under {limit:g} s{scaled}: {seconds:.3f} s "
-            f"{verdict(passed[-1])}"
-        )
-    passed.append(specs_seconds < TARGET_SPECS_S)
+    print(f"tree measured: {measure.TREE}")
+    first, _ = measure.call(compiled, chain_spec(10), 10)  # builds (or loads) the Lark parser
     print(
-        f"  nnspec check specs/ under {TARGET_SPECS_S} s: {specs_seconds:.3f} s "
-        f"{verdict(passed[-1])}"
+        f"first compile (parser built or loaded): wall {first.wall * 1e3:.0f} ms, "
+        f"CPU {first.cpu * 1e3:.0f} ms\n"
     )
-    if not all(passed) and not args.profile:
-        print("  (run with --profile to see where the time goes)")
+    with section("(1) parse + check in process, median [min-max]"):
+        cpu = scaling(sizes, args.rounds)
+    with section("(2) whole processes, median [min-max] of interleaved rounds"):
+        one, every = processes(max(args.rounds, 9))
+    if not args.quick:
+        with section("(3) Keras against nnspec on the same models, interleaved rounds"):
+            keras_comparison(max(3, args.rounds // 2 + 1))
+    targets(sizes[-1], cpu, one, every)
     if args.profile:
         for kind in ("chain", "graph"):
             print()
-            profile(kind, largest)
+            profile(kind, sizes[-1])
     return 0
 
 

@@ -2,12 +2,14 @@
 
     python bench/gen_speed.py              # figures, and PASS/FAIL against the target
     python bench/gen_speed.py --profile    # add a cProfile of rendering every spec
+    PYTHONPATH=OTHER_TREE python bench/gen_speed.py   # measure another checkout
 
-Times, each as a fresh subprocess (best of --repeats runs):
+Whole processes in interleaved rounds (bench/measure.py), wall and CPU time:
   * one Python process that imports nnspec, compiles and renders every spec
-    (target: under 1 s), with the time of each step measured inside it;
-  * `nnspec gen SPEC` once per spec, as a Makefile or a pre-commit hook runs it;
-  * `nnspec check specs/`, the reference the ratios are taken against.
+    (target: under 1 s), against `nnspec check specs/`, the same specs checked;
+    the steps inside it are timed too;
+  * `nnspec gen SPEC` once per spec, as a Makefile or a pre-commit hook runs it,
+    against `nnspec check SPEC` once per spec.
 This is a benchmark, not a test: it prints figures and PASS/FAIL against the target.
 """
 
@@ -15,36 +17,42 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SPECS = sorted((ROOT / "specs").glob("*.nn"))
+import measure
+from measure import Sample, interleaved, section, spread, table
+
+SPECS = [p.relative_to(measure.TREE).as_posix() for p in sorted(measure.TREE.glob("specs/*.nn"))]
 TARGET_ALL_S = 1.0
 
 # Runs in the measured process: every step timed from the interpreter's start.
 ALL_IN_ONE = """
-import json, sys, time
-start = time.perf_counter()
-from nnspec.check.pipeline import compile_text
-from nnspec.keras.codegen import render_script
-imported = time.perf_counter()
-import black
-black_imported = time.perf_counter()
-specs = {specs!r}
+import json, time
+start = time.perf_counter(), time.process_time()
+try:
+    from nnspec.check.pipeline import compile_text
+    from nnspec.keras.codegen import render_script
+except ModuleNotFoundError:  # the tree before the stage layout, measured for before/after figures
+    from nnspec.compiler import compile_text
+    from nnspec.gen import render as render_script
+def now():
+    return time.perf_counter(), time.process_time()
+def since(t):
+    n = now()
+    return {{"wall": n[0] - t[0], "cpu": n[1] - t[1]}}
+imported = since(start)
 rows = []
-for path in specs:
-    t0 = time.perf_counter()
+for path in {specs!r}:
+    t = now()
     model = compile_text(open(path, encoding="utf-8").read()).model
-    t1 = time.perf_counter()
+    compiled = since(t)
+    t = now()
     script = render_script(model, path)
-    t2 = time.perf_counter()
-    rows.append({{"spec": path, "compile_s": t1 - t0, "render_s": t2 - t1, "lines": script.count("\\n")}})
-end = time.perf_counter()
-print(json.dumps({{"import_s": imported - start, "black_import_s": black_imported - imported,
-                  "rows": rows, "inside_s": end - start}}))
+    rows.append({{"compile": compiled, "render": since(t)}})
+print(json.dumps({{"import": imported, "rows": rows}}))
 """
 
 PROFILE = """
@@ -63,90 +71,116 @@ stats.sort_stats("tottime").print_stats(10)
 """
 
 
-def nnspec_command() -> list[str]:
-    exe = Path(sys.executable).parent / "nnspec"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "nnspec.cli"]
+def each_spec(command: str, per_spec: dict[str, list[Sample]]) -> Sample:
+    """`nnspec COMMAND SPEC` for every spec in turn: the sum; each one kept in per_spec."""
+    samples = []
+    for spec in SPECS:
+        sample, _ = measure.process([*measure.NNSPEC, command, spec])
+        per_spec.setdefault(spec, []).append(sample)
+        samples.append(sample)
+    return Sample(sum(s.wall for s in samples), sum(s.cpu for s in samples))
 
 
-def run_best(cmd: list[str], repeats: int) -> tuple[float, subprocess.CompletedProcess]:
-    """Best wall time of a subprocess over `repeats` runs, and its last result."""
-    best, proc = float("inf"), None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-        best = min(best, time.perf_counter() - start)
-        if proc.returncode != 0:
-            raise SystemExit(f"{' '.join(cmd[:3])} failed:\n{proc.stderr[-2000:]}")
-    return best, proc
+def measured(rounds: int) -> tuple[dict[str, list[Sample]], list[dict], dict]:
+    """The four contenders in interleaved rounds; the steps inside the one-process runs;
+    `nnspec gen SPEC` by spec."""
+    inside, per_spec = [], {}
 
+    def all_in_one() -> Sample:
+        sample, done = measure.process([sys.executable, "-c", ALL_IN_ONE.format(specs=SPECS)])
+        inside.append(json.loads(done.stdout))
+        return sample
 
-def relative(paths: list[Path]) -> list[str]:
-    return [p.relative_to(ROOT).as_posix() for p in paths]
-
-
-def all_in_one(repeats: int) -> float:
-    """One process rendering every spec: its wall time; prints the steps inside it."""
-    code = ALL_IN_ONE.format(specs=relative(SPECS))
-    seconds, proc = run_best([sys.executable, "-c", code], repeats)
-    inside = json.loads(proc.stdout)
-    print(f"one process, import + compile + render of {len(SPECS)} specs (best of {repeats}):")
-    print(f"  wall time of the process  {seconds:7.3f} s")
-    print(f"  import nnspec.gen         {inside['import_s']:7.3f} s (black loads on first render)")
-    print(f"  import black              {inside['black_import_s']:7.3f} s")
-    print(f"  {'spec':<24} {'compile ms':>10} {'render ms':>10} {'lines':>6}")
-    for row in inside["rows"]:
-        print(
-            f"  {Path(row['spec']).name:<24} {row['compile_s'] * 1e3:10.1f} "
-            f"{row['render_s'] * 1e3:10.1f} {row['lines']:6d}"
-        )
-    renders = [row["render_s"] for row in inside["rows"]]
-    print(
-        f"  render: first {renders[0] * 1e3:.1f} ms (Jinja environment, templates compiled), "
-        f"then mean {sum(renders[1:]) / len(renders[1:]) * 1e3:.1f} ms (mostly black)"
+    samples = interleaved(
+        {
+            "one process: gen of every spec": all_in_one,
+            "nnspec check specs/": lambda: measure.process([*measure.NNSPEC, "check", "specs/"])[0],
+            "nnspec gen SPEC, each spec": lambda: each_spec("gen", per_spec),
+            "nnspec check SPEC, each spec": lambda: each_spec("check", {}),
+        },
+        rounds,
     )
-    return seconds
+    return samples, inside, per_spec
 
 
-def one_process_per_spec(repeats: int) -> float:
-    """`nnspec gen SPEC` for each spec: the sum of the best wall times."""
-    total = 0.0
-    print(f"`nnspec gen SPEC`, one process per spec (best of {repeats} each):")
-    for path in relative(SPECS):
-        seconds, _ = run_best([*nnspec_command(), "gen", path], repeats)
-        total += seconds
-        print(f"  {Path(path).name:<24} {seconds * 1e3:7.1f} ms")
-    print(f"  all {len(SPECS)} in turn: {total:.3f} s")
-    return total
+def step_table(inside: list[dict]) -> None:
+    """The steps inside the one-process runs: medians over the rounds."""
+
+    def median(pick) -> str:
+        wall = statistics.median(pick(run)["wall"] for run in inside) * 1e3
+        cpu = statistics.median(pick(run)["cpu"] for run in inside) * 1e3
+        return f"{wall:.1f} / {cpu:.1f}"
+
+    rows = [["import nnspec (compile, codegen)", median(lambda run: run["import"]), ""]]
+    for i, spec in enumerate(SPECS):
+        rows.append(
+            [
+                Path(spec).name,
+                median(lambda run, i=i: run["rows"][i]["compile"]),
+                median(lambda run, i=i: run["rows"][i]["render"]),
+            ]
+        )
+    table(["inside the one process", "compile ms wall / CPU", "render ms wall / CPU"], rows)
+    print("   the first render builds the Jinja environment and imports black")
+
+
+def report(samples: dict[str, list[Sample]], per_spec: dict[str, list[Sample]]) -> float:
+    """The tables of whole processes and ratios; the median CPU seconds of the one process."""
+    rows = [
+        [name, spread(measure.walls(s)).show(1e3, 0), spread(measure.cpus(s)).show(1e3, 0)]
+        for name, s in samples.items()
+    ]
+    table(["whole processes", "wall ms", "CPU ms"], rows)
+    rows = [
+        [
+            Path(spec).name,
+            spread(measure.walls(s)).show(1e3, 0),
+            spread(measure.cpus(s)).show(1e3, 0),
+        ]
+        for spec, s in per_spec.items()
+    ]
+    table(["nnspec gen SPEC", "wall ms", "CPU ms"], rows)
+    together, check, each, check_each = samples.values()
+    rows = []
+    for label, top, bottom in (
+        ("gen / check, every spec in one process", together, check),
+        ("gen / check, one process per spec", each, check_each),
+    ):
+        rows.append(
+            [
+                label,
+                measure.ratio(measure.walls(top), measure.walls(bottom)).show(digits=2),
+                measure.ratio(measure.cpus(top), measure.cpus(bottom)).show(digits=2),
+            ]
+        )
+    table(["ratio of interleaved pairs", "wall", "CPU"], rows)
+    return spread(measure.cpus(together)).median
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5, help="runs per measurement")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
     parser.add_argument("--profile", action="store_true", help="cProfile of the renders")
     args = parser.parse_args(argv)
-
-    together = all_in_one(args.repeats)
-    print()
-    separately = one_process_per_spec(args.repeats)
-    print()
-    check, _ = run_best([*nnspec_command(), "check", "specs/"], args.repeats)
-    print(f"`nnspec check specs/` (best of {args.repeats}): {check:.3f} s")
-    print(f"ratio one-process gen / check specs/: {together / check:.1f}x")
-    print(f"ratio one process per spec / check specs/: {separately / check:.1f}x")
-
+    print(f"tree measured: {measure.TREE}; {len(SPECS)} specs\n")
+    with section("whole processes, median [min-max] of interleaved rounds"):
+        samples, inside, per_spec = measured(args.rounds)
+        together = report(samples, per_spec)
+        step_table(inside)
     ok = together < TARGET_ALL_S
-    print("\ntarget:")
+    print("target (median CPU time):")
     print(
-        f"  gen of every spec in one process under {TARGET_ALL_S} s: {together:.3f} s "
-        f"{'PASS' if ok else 'FAIL'}"
+        f"   gen of every spec in one process under {TARGET_ALL_S} s: {together:.3f} s "
+        f"{measure.verdict(ok)}"
     )
     if args.profile:
         print("\n---- profile: rendering every spec (compiled beforehand) ----")
         proc = subprocess.run(
-            [sys.executable, "-c", PROFILE.format(specs=relative(SPECS))],
+            [sys.executable, "-c", PROFILE.format(specs=SPECS)],
             capture_output=True,
             text=True,
-            cwd=ROOT,
+            cwd=measure.TREE,
+            env=measure.ENV,
         )
         print(proc.stdout or proc.stderr)
     return 0

@@ -3,7 +3,10 @@
 
 As in the seed, except: the arrays come from an `mnist.npz` path (offline
 machines), `--epochs/--limit/--seed` match the nnspec run (seeded and
-deterministic, as `nnspec run --seed` is), no progress bar.
+deterministic, as `nnspec run --seed` is), no progress bar, and the images are
+float32, as nnspec feeds them (`X / 255.0` alone makes float64, which Keras
+converts batch by batch: a comparison of dtypes, not of tools). The labels are
+`to_categorical`'s, as in the seed and in nnspec.
 """
 
 import argparse
@@ -30,8 +33,8 @@ if args.limit:
 
 X_train = X_train.reshape(-1, 28, 28, 1)
 X_test = X_test.reshape(-1, 28, 28, 1)
-X_train = X_train / 255.0
-X_test = X_test / 255.0
+X_train = X_train.astype("float32") / 255.0
+X_test = X_test.astype("float32") / 255.0
 y_train = to_categorical(y_train, 10)
 y_test = to_categorical(y_test, 10)
 

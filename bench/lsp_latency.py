@@ -2,39 +2,40 @@
 
     python bench/lsp_latency.py            # 100 timed edits, 10,000 edits for memory
     python bench/lsp_latency.py --quick    # 100 timed edits, 1,000 edits for memory
+    PYTHONPATH=OTHER_TREE python bench/lsp_latency.py   # measure another checkout
 
 Starts `python -m nnspec.cli lsp` through pygls's LanguageClient over stdio,
 opens a 500-line graph spec (bench/compile_speed.py's generator), and sends
 incremental edits: most change a layer's units, one in four misspells a layer
 type and the next restores it. Latency is the time from sending a change to
 receiving the diagnostics published for that version, so it includes the JSON
-transport both ways. Memory is the server process's resident set size (Linux
-/proc) before and after the edits. This is a benchmark, not a test: it prints
-figures and PASS/FAIL against targets.
+transport both ways; each edit is paired with a compile of the same text in this
+process, before or after it in turn (bench/measure.py). The server's CPU time
+comes from /proc. Memory is the server process's resident set size (Linux /proc)
+before and after the edits. This is a benchmark, not a test: it prints figures
+and PASS/FAIL against targets.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
-from compile_speed import graph_spec
+import measure
+from compile_speed import compile_text, graph_spec
 from lsprotocol import types
+from measure import section, spread, table
 from pygls.lsp.client import LanguageClient
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from nnspec.check.pipeline import compile_text  # noqa: E402
 
 LINES = 500
 TIMED_EDITS = 100
 MEMORY_EDITS = 10_000
-TARGET_MEDIAN_MS = 50.0
+TARGET_MEDIAN_S = 0.050
 TARGET_RSS_RATIO = 1.10
 URI = "file:///bench/generated.nn"
 
@@ -63,7 +64,7 @@ class Bench:
                 future.set_result((time.perf_counter(), len(params.diagnostics)))
 
     async def start(self, text: str) -> None:
-        await self.client.start_io(sys.executable, "-m", "nnspec.cli", "lsp", cwd=str(ROOT))
+        await self.client.start_io(*measure.NNSPEC, "lsp", cwd=str(measure.TREE), env=measure.ENV)
         asyncio.get_running_loop().create_task(self._drain())
         await self.client.initialize_async(
             types.InitializeParams(capabilities=types.ClientCapabilities(), process_id=None)
@@ -88,6 +89,12 @@ class Bench:
         self.waiting[version] = future
         return future
 
+    def cpu_s(self) -> float:
+        """The server's CPU time so far (user + system, from /proc/PID/stat)."""
+        stat = Path(f"/proc/{self.client._server.pid}/stat").read_text()
+        fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss_kib(self) -> int:
         status = Path(f"/proc/{self.client._server.pid}/status").read_text()
         return int(
@@ -107,11 +114,12 @@ class Bench:
         start, end = types.Position(line, column), types.Position(line, column + width)
         return types.TextDocumentContentChangePartial(range=types.Range(start, end), text=new)
 
-    async def edit(self, n: int) -> tuple[float, int]:
-        """Send edit n; seconds until its diagnostics arrived, and how many there were."""
+    async def edit(self, n: int, change=None) -> tuple[float, int]:
+        """Send edit n (made now unless given); seconds until its diagnostics arrived,
+        and how many there were."""
         self.version += 1
         arrived = self._expect(self.version)
-        change = self.change(n)
+        change = change or self.change(n)
         sent = time.perf_counter()
         self.client.text_document_did_change(
             types.DidChangeTextDocumentParams(
@@ -129,62 +137,74 @@ class Bench:
         await self.client.stop()
 
 
-async def run(timed: int, memory_edits: int) -> bool:
-    text = spec_of_lines(LINES)
-    compile_ms = statistics.median(compile_seconds(text) for _ in range(11)) * 1e3
-    print(
-        f"spec: {len(text.splitlines())} lines; compile in this process: median {compile_ms:.1f} ms"
-    )
-    bench = Bench(text)
-    await bench.start(text)
-
+async def latency(bench: Bench, timed: int) -> float:
+    """Timed edits, each paired with a compile of the same text here; the median latency."""
     for n in range(10):  # warm up: first compiles, caches
         await bench.edit(n)
-    latencies, errors = [], 0
+    waits, local, errors = [], [], 0
+    cpu_before = bench.cpu_s()
     for n in range(timed):
-        seconds, count = await bench.edit(n)
-        latencies.append(seconds * 1e3)
+        change = bench.change(n)
+        text = "\n".join(bench.lines)
+        if n % 2:  # the compile here goes first in every other pair
+            local.append(measure.call(compile_text, text)[0])
+        seconds, count = await bench.edit(n, change)
+        if not n % 2:
+            local.append(measure.call(compile_text, text)[0])
+        waits.append(seconds)
         errors += count > 0
-    median = statistics.median(latencies)
-    p90 = statistics.quantiles(latencies, n=10)[-1]
+    server_cpu = (bench.cpu_s() - cpu_before) / timed
+    rows = [
+        ["change -> diagnostics, over stdio", spread(waits).show(1e3), "-"],
+        [
+            "compile_text of the same text here",
+            spread(measure.walls(local)).show(1e3),
+            spread(measure.cpus(local)).show(1e3),
+        ],
+    ]
+    table([f"{timed} edits ({errors} with errors)", "wall ms", "CPU ms"], rows)
+    p90 = statistics.quantiles(waits, n=10)[-1]
     print(
-        f"latency, change -> diagnostics over stdio ({timed} edits, {errors} with errors): "
-        f"median {median:.1f} ms, p90 {p90:.1f} ms, min {min(latencies):.1f} ms, "
-        f"max {max(latencies):.1f} ms"
+        f"   latency p90 {p90 * 1e3:.1f} ms; server CPU per edit (mean) {server_cpu * 1e3:.1f} ms"
     )
-    print(f"ratio median latency / in-process compile: {median / compile_ms:.2f}")
+    over = measure.ratio(waits, measure.walls(local))
+    print(f"   latency / compile here, wall, per pair: {over.show(digits=2)}")
+    return statistics.median(waits)
 
+
+async def memory(bench: Bench, edits: int) -> float:
+    """RSS of the server over `edits` edits; the ratio end / start."""
     before = bench.rss_kib()
-    step = max(1, memory_edits // 5)
-    began = time.perf_counter()
-    for n in range(memory_edits):
+    step = max(1, edits // 5)
+    rows = [[0, f"{before / 1024:.1f}"]]
+    for n in range(edits):
         await bench.edit(n)
         if (n + 1) % step == 0:
-            print(f"  after {n + 1:>6,} edits: RSS {bench.rss_kib() / 1024:7.1f} MiB")
-    after = bench.rss_kib()
-    elapsed = time.perf_counter() - began
-    ratio = after / before
-    print(
-        f"memory over {memory_edits:,} edits ({elapsed:.0f} s): start RSS {before / 1024:.1f} MiB, "
-        f"end RSS {after / 1024:.1f} MiB, ratio {ratio:.3f}"
-    )
+            rows.append([f"{n + 1:,}", f"{bench.rss_kib() / 1024:.1f}"])
+    table(["edits", "server RSS MiB"], rows)
+    return bench.rss_kib() / before
+
+
+async def run(timed: int, memory_edits: int) -> bool:
+    print(f"tree measured: {measure.TREE}")
+    text = spec_of_lines(LINES)
+    print(f"spec: {len(text.splitlines())} lines\n")
+    bench = Bench(text)
+    await bench.start(text)
+    with section("latency: median [min-max]"):
+        median = await latency(bench, timed)
+    with section(f"memory over {memory_edits:,} edits"):
+        ratio = await memory(bench, memory_edits)
     await bench.stop()
 
-    fast, flat = median < TARGET_MEDIAN_MS, ratio < TARGET_RSS_RATIO
-    print("\ntargets:")
-    print(f"  median latency under {TARGET_MEDIAN_MS:g} ms: {median:.1f} ms {verdict(fast)}")
-    print(f"  RSS end/start under {TARGET_RSS_RATIO:g}: {ratio:.3f} {verdict(flat)}")
+    fast, flat = median < TARGET_MEDIAN_S, ratio < TARGET_RSS_RATIO
+    print("targets:")
+    print(
+        f"   median latency under {TARGET_MEDIAN_S * 1e3:g} ms: {median * 1e3:.1f} ms "
+        f"{measure.verdict(fast)}"
+    )
+    print(f"   RSS end/start under {TARGET_RSS_RATIO:g}: {ratio:.3f} {measure.verdict(flat)}")
     return fast and flat
-
-
-def compile_seconds(text: str) -> float:
-    start = time.perf_counter()
-    compile_text(text)
-    return time.perf_counter() - start
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,10 +1,13 @@
-"""Run a Python program or module and report how long `Model.fit` took.
+"""Run a Python program or module and time the training inside its `Model.fit`.
 
     python bench/timed_fit.py OUT.json -m nnspec.cli run spec.nn ...
     python bench/timed_fit.py OUT.json script.py --epochs 2
 
-The same instrumentation wraps both sides of `bench/run_speed.py`, so start-up,
-data loading and evaluation stay out of the throughput figure.
+The same instrumentation wraps both sides of `bench/run_speed.py`: a callback,
+first in fit's list, times each epoch (wall and CPU) from its start to the start
+of its validation, or to its end when it has none, so start-up, data loading,
+validation, the other callbacks' epoch-end work and evaluation stay out.
+OUT.json also records the training samples and the dtypes of the arrays fed.
 """
 
 import json
@@ -16,17 +19,42 @@ import keras
 
 out, *target = sys.argv[1:]
 fit = keras.Model.fit
-spent = []
+epochs = []
 
 
-def timed(self, *args, **kwargs):
-    start = time.perf_counter()
+class EpochTimer(keras.callbacks.Callback):
+    """Wall and CPU seconds of each epoch's training batches."""
+
+    def __init__(self):
+        super().__init__()
+        self.started = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter(), time.process_time()
+
+    def on_test_begin(self, logs=None):  # fit's validation: the epoch's training is done
+        self._close()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._close()
+
+    def _close(self):
+        if self.started is not None:
+            wall, cpu = self.started
+            epochs.append({"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu})
+            self.started = None
+
+
+def timed(self, x=None, y=None, *args, **kwargs):
+    if kwargs.get("validation_split"):
+        sys.exit("timed_fit: validation_split would make the training samples differ from len(x)")
+    kwargs["callbacks"] = [EpochTimer(), *(kwargs.get("callbacks") or [])]
+    record = {"samples": len(x), "dtypes": [str(x.dtype), str(y.dtype)], "epochs": epochs}
     try:
-        return fit(self, *args, **kwargs)
+        return fit(self, x, y, *args, **kwargs)
     finally:
-        spent.append(time.perf_counter() - start)
         with open(out, "w") as f:
-            json.dump({"fit_s": sum(spent)}, f)
+            json.dump(record, f)
 
 
 keras.Model.fit = timed

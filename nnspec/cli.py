@@ -2,27 +2,75 @@
 
 from __future__ import annotations
 
-import json
+import gc
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
+import nnspec
 from nnspec import __version__
-from nnspec.check.pipeline import Result, compile_text
 from nnspec.diagnostics.codes import CODES
 from nnspec.diagnostics.formats import FORMATS, render_gcc, render_json, render_sarif, render_text
-from nnspec.diagnostics.records import Diagnostic, Span
 from nnspec.diagnostics.wording import plural
+from nnspec.errors import InternalError, NnspecError, UsageError, internal_error
+
+if TYPE_CHECKING:  # the compiler is imported by the commands that compile
+    from nnspec.check.pipeline import Result
 
 EXIT_OK, EXIT_ERRORS, EXIT_INTERNAL = 0, 1, 3  # usage errors exit 2, through click
+ONE_SHOT = frozenset(("check", "summary", "gen", "fmt", "import"))  # run without the gc
 
 
 def read_source(path: str) -> str:
     """A spec's text; undecodable bytes become U+FFFD and are reported as such."""
-    data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-    return data.decode("utf-8-sig", errors="replace")
+    from nnspec.files import read_input
+
+    return read_input(path).decode("utf-8-sig", errors="replace")
+
+
+def _write(path: str, text: str) -> None:
+    """Write an output file whole; one that cannot be written is a usage error."""
+    from nnspec.files import write_atomic
+
+    try:
+        write_atomic(path, text)
+    except OSError as err:
+        raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
+    click.echo(f"wrote {path}", err=True)
+
+
+def _fail(err: NnspecError, where: str | None = None) -> NoReturn:
+    """Report one of nnspec's own errors, its hints on lines of their own, and exit with
+    its status: a usage error as click reports one, a bug in nnspec as E900."""
+    label, message, hints = "error", err.message, err.hints
+    if isinstance(err, InternalError):
+        diag = internal_error(err)
+        label, message, hints = f"error[{diag.code}]", diag.message, diag.hints
+    hint_lines = [f"  = hint: {hint}" for hint in hints]
+    if isinstance(err, UsageError):
+        raise click.UsageError("\n".join([message, *hint_lines]), click.get_current_context())
+    for line in message.splitlines():
+        click.echo(f"{where}: {label}: {line}" if where else f"{label}: {line}", err=True)
+    for line in hint_lines:
+        click.echo(line, err=True)
+    sys.exit(err.exit_status)
+
+
+class _Command(click.Command):
+    """A command whose nnspec errors, wherever raised, are reported by `_fail`."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except NnspecError as err:
+            _fail(err)
+
+
+class _Commands(click.Group):
+    command_class = _Command
 
 
 def _expand(paths: tuple[str, ...]) -> list[str]:
@@ -47,12 +95,8 @@ def _display(path: str) -> str:
 
 
 def _compile(path: str) -> tuple[str, Result]:
-    try:
-        text = read_source(path)
-    except OSError as err:
-        diag = Diagnostic("E900", f"cannot read file: {err.strerror}", Span(1, 1, 1, 1))
-        return "", Result(None, None, [diag])
-    return text, compile_text(text)
+    text = read_source(path)
+    return text, nnspec.compile_text(text)
 
 
 def _print_diagnostics(path: str, text: str, result: Result, fmt: str, err=False) -> None:
@@ -90,7 +134,9 @@ Examples:
 """
 
 
-@click.group(epilog="""\b
+@click.group(
+    cls=_Commands,
+    epilog="""\b
 Examples:
   nnspec run specs/mnist_cnn.nn     train, evaluate and save, in runs/
   nnspec gen specs/mnist_cnn.nn -o mnist_cnn.py
@@ -99,10 +145,19 @@ Examples:
   nnspec fmt specs/                 the canonical layout, comments kept
   nnspec import model.keras -o model.nn
   nnspec codes                      list every diagnostic code
-""")
+""",
+)
 @click.version_option(__version__, prog_name="nnspec")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """nnspec: declare a Keras model in a .nn spec; check, train or generate it."""
+    if ctx.invoked_subcommand in ONE_SHOT and gc.isenabled():
+        # These commands compile and exit: the cyclic collector would rescan the many
+        # small objects the stages keep (a third of the time on a 10,000-layer spec)
+        # to find about 30 cycles a spec. Back on when the command ends (in-process
+        # callers); `run` and the language server keep it on throughout.
+        gc.disable()
+        ctx.call_on_close(gc.enable)
 
 
 @main.command(epilog=EPILOG_CHECK)
@@ -119,9 +174,10 @@ def check(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
         if path != "-" and not Path(path).exists():
             raise click.UsageError(f"no such file or directory: {path}")
     files = _expand(paths)
+    texts = [read_source(path) for path in files]  # nothing is checked if one cannot be read
     results = []
-    for path in files:
-        text, result = _compile(path)
+    for path, text in zip(files, texts):
+        result = nnspec.compile_text(text)
         results.append(result)
         if fmt in ("json", "sarif"):
             continue
@@ -170,6 +226,8 @@ def summary(spec: str, fmt: str) -> None:
         _print_diagnostics(spec, text, result, "text")
         sys.exit(_exit_code([result], False) or EXIT_ERRORS)
     if fmt == "json":
+        import json
+
         click.echo(json.dumps(as_dict(result.model), indent=2))
     else:
         click.echo(render_summary(result.model))
@@ -220,19 +278,19 @@ def _checked_model(spec: str):
 )
 def gen(spec: str, output: str, api: str, data_dir: str | None, check_only: bool) -> None:
     """Write the standalone tf.keras script for SPEC (without importing TensorFlow)."""
-    from nnspec.files import unified_diff, write_atomic
-    from nnspec.keras.codegen import GenError, render_script
+    from nnspec.files import read_input, unified_diff
+    from nnspec.keras.codegen import render_script
+    from nnspec.keras.emitters import GenError
 
     text, model = _checked_model(spec)
     try:
         script = render_script(model, _display(spec), api, data_dir)
     except GenError as err:
-        click.echo(render_text(_display(spec), [err.diagnostic], text, colour=_colour()), err=True)
-        sys.exit(EXIT_ERRORS)
+        _cannot_express(spec, text, err)
     if check_only:
         if output == "-":
             raise click.UsageError("--check needs -o FILE, the generated file to compare")
-        current = Path(output).read_text() if Path(output).is_file() else ""
+        current = read_input(output).decode(errors="replace") if Path(output).is_file() else ""
         if current == script:
             click.echo(f"{output}: up to date")
             return
@@ -248,8 +306,7 @@ def gen(spec: str, output: str, api: str, data_dir: str | None, check_only: bool
     if output == "-":
         click.echo(script, nl=False)
     else:
-        write_atomic(output, script)
-        click.echo(f"wrote {output}", err=True)
+        _write(output, script)
 
 
 EPILOG_RUN = """\b
@@ -325,7 +382,7 @@ def run(
     The run folder gets the model, history.json, history.csv, metrics.json,
     summary.txt and curves.png. Ctrl-C stops after saving; --resume goes on.
     """
-    from nnspec.check.overrides import Override, OverrideError, apply
+    from nnspec.check.overrides import Override, apply
     from nnspec.keras.native_logs import filtered_stderr
     from nnspec.keras.train import Options
 
@@ -333,14 +390,11 @@ def run(
     if result is None:
         raise click.UsageError(f"no such file: {spec}")
     shorthands = [("fit.epochs", epochs), ("fit.batch_size", batch_size), ("data.seed", seed)]
-    try:
-        overrides = [Override.parse(s) for s in sets]
-        overrides += [Override.parse(f"{k}={v}") for k, v in shorthands if v is not None]
-        if overrides and result.spec is not None:
-            text = apply(text, result.spec, result.model, overrides)
-            result = compile_text(text)
-    except OverrideError as err:
-        raise click.UsageError(str(err)) from None
+    overrides = [Override.parse(s) for s in sets]
+    overrides += [Override.parse(f"{k}={v}") for k, v in shorthands if v is not None]
+    if overrides and result.spec is not None:
+        text = apply(text, result.spec, result.model, overrides)
+        result = nnspec.compile_text(text)
     shown = _display(spec) + (" (with --set)" if overrides else "")
     if not result.ok or result.model is None:
         _print_diagnostics(shown, text, result, "text")
@@ -350,14 +404,22 @@ def run(
         _train(spec, text, result.model, options)
 
 
+def _cannot_express(spec: str, text: str, err) -> NoReturn:
+    """What the Keras back ends cannot express (a `GenError`), as diagnostics."""
+    click.echo(render_text(_display(spec), err.diagnostics, text, colour=_colour()), err=True)
+    sys.exit(err.exit_status)
+
+
 def _train(spec, text, model, options) -> None:
-    from nnspec.keras.train import RunError, train
+    from nnspec.keras.emitters import GenError
+    from nnspec.keras.train import train
 
     try:
         train(spec, text, model, options, click.echo)
-    except RunError as err:
-        click.echo(f"{_display(spec)}: error: {err}", err=True)
-        sys.exit(EXIT_ERRORS)
+    except GenError as err:
+        _cannot_express(spec, text, err)
+    except NnspecError as err:
+        _fail(err, _display(spec))
     except Exception as err:  # noqa: BLE001  (TensorFlow's own errors, without a traceback)
         message = str(err).strip().splitlines()[0] if str(err).strip() else ""
         click.echo(
@@ -383,19 +445,12 @@ Examples:
 def predict(model: str, input_path: str, output: str | None) -> None:
     """Predict with a saved model (a .keras/.h5 file or a run folder)."""
     from nnspec.keras.native_logs import filtered_stderr
-    from nnspec.keras.predict import PredictError, predict_file
+    from nnspec.keras.predict import predict_file
 
     with filtered_stderr():
-        try:
-            table = predict_file(model, input_path)
-        except PredictError as err:
-            click.echo(f"error: {err}", err=True)
-            sys.exit(EXIT_ERRORS)
+        table = predict_file(model, input_path)
     if output:
-        from nnspec.files import write_atomic
-
-        write_atomic(output, table)
-        click.echo(f"wrote {output}", err=True)
+        _write(output, table)
     else:
         click.echo(table, nl=False)
 
@@ -468,25 +523,18 @@ def import_(model: str, output: str) -> None:
     Reads the architecture only, without TensorFlow. Layers or arguments nnspec
     cannot express are reported (exit 1) and nothing is written.
     """
-    from nnspec.keras.importer import ImportFailed, import_file
+    from nnspec.keras.importer import import_file
 
     try:
         imported = import_file(model)
-    except ImportFailed as err:
-        for problem in err.problems:
-            click.echo(f"{model}: error: {problem}", err=True)
-        if err.hint:
-            click.echo(f"  = hint: {err.hint}", err=True)
-        sys.exit(EXIT_ERRORS)
+    except NnspecError as err:
+        _fail(err, model)
     for note in imported.notes:
         click.echo(f"{model}: note: {note}", err=True)
     if output == "-":
         click.echo(imported.text, nl=False)
     else:
-        from nnspec.files import write_atomic
-
-        write_atomic(output, imported.text)
-        click.echo(f"wrote {output}", err=True)
+        _write(output, imported.text)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,44 @@
-"""Writing output files: whole or not at all; showing how a file would change."""
+"""Reading input files; writing output files, whole or not at all; showing how a file
+would change."""
 
 from __future__ import annotations
 
-import difflib
+import contextlib
 import os
 import stat
-import tempfile
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
+
+from nnspec.errors import UsageError
+
+
+def read_input(path: str | Path) -> bytes:
+    """The bytes of `path` (`-`: standard input); one that cannot be read is a usage error."""
+    if str(path) == "-":
+        return sys.stdin.buffer.read()
+    with open_input(path) as f:
+        return f.read()
+
+
+@contextlib.contextmanager
+def open_input(path: str | Path) -> Iterator[BinaryIO]:
+    """`path` opened for reading bytes; one that cannot be read is a usage error."""
+    try:
+        f = open(path, "rb")  # noqa: SIM115  (closed below; errors while reading count too)
+        with f:
+            yield f
+    except OSError as err:
+        raise UsageError(f"cannot read {path}: {err.strerror or err}") from None
 
 
 def write_atomic(path: str | Path, data: str | bytes) -> None:
     """Write `data` to a temporary file beside `path`, then rename it over `path`.
 
     Through a symbolic link, and keeping the mode of a file that exists."""
+    import tempfile  # here, not at the top: `nnspec check` writes nothing
+
     path = Path(path).resolve()
     mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o666 & ~_umask()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -34,6 +60,8 @@ def _umask() -> int:
 
 def unified_diff(old: str, new: str, old_name: str, new_name: str) -> str:
     """`new` against `old` as a unified diff, marking a missing final newline."""
+    import difflib
+
     lines = difflib.unified_diff(
         old.splitlines(keepends=True), new.splitlines(keepends=True), old_name, new_name
     )

@@ -17,6 +17,16 @@ def pytest_addoption(parser):
     )
 
 
+@pytest.fixture(autouse=True)
+def _tensorflow_only_in_the_keras_group(request):
+    """A test outside the `keras` group must not import TensorFlow: the quick run
+    (`pytest -m "not keras"`) needs none, and gains nothing from loading it."""
+    loaded = "tensorflow" in sys.modules
+    yield
+    if not loaded and request.node.get_closest_marker("keras") is None:
+        assert "tensorflow" not in sys.modules, "imported TensorFlow: mark the test `keras`"
+
+
 @pytest.fixture
 def update_goldens(request) -> bool:
     """True when pytest runs with --update-goldens: tests rewrite their golden files."""

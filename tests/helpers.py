@@ -52,3 +52,16 @@ def python(
 def nnspec(*args, **options) -> subprocess.CompletedProcess:
     """The `nnspec` command (`python -m nnspec.cli ARGS`) in a fresh process."""
     return python("-m", "nnspec.cli", *args, **options)
+
+
+def unreadable(folder: Path, name: str) -> Path:
+    """A file `name` in `folder` that exists but cannot be read, even by root (for whom
+    permissions are no obstacle): a link to /proc/self/mem, whose first page is never
+    mapped, so reading it fails (EIO)."""
+    import pytest
+
+    if not Path("/proc/self/mem").is_file():
+        pytest.skip("needs Linux's /proc/self/mem")
+    link = folder / name
+    link.symlink_to("/proc/self/mem")
+    return link

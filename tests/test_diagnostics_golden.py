@@ -153,12 +153,13 @@ def test_every_golden_file_has_a_spec():
 
 def test_e601_sequential_api_for_a_graph():
     """`gen --api sequential` on a graph: E601 at the edge that makes it one."""
-    from nnspec.keras.codegen import GenError, api_of
+    from nnspec.keras.codegen import render_script
+    from nnspec.keras.emitters import GenError
 
     text = "input x: (4,)\ngraph {\n    a = Dense(2)\n    b = Dense(2)\n    x -> a\n    x -> b\n}\noutput a, b\n"
     with pytest.raises(GenError) as err:
-        api_of(compile_text(text).model, "sequential")
-    diagnostic = err.value.diagnostic
+        render_script(compile_text(text).model, "g.nn", "sequential")
+    (diagnostic,) = err.value.diagnostics
     assert diagnostic.code == "E601" and "2 outputs" in diagnostic.message
     assert render_text("g.nn", [diagnostic], text).startswith("g.nn:8:11: error[E601]")
 

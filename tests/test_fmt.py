@@ -17,11 +17,12 @@ import stat
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, SPECS, python
+from helpers import ROOT, SPECS, python, unreadable
 from helpers import nnspec as run_nnspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from nnspec.errors import InternalError
 from nnspec.syntax import fmt
 from nnspec.syntax.fmt import FormatError, format_text
 from nnspec.syntax.lower import lower
@@ -232,7 +233,7 @@ def test_strings_with_hashes_are_not_comments():
 def test_a_layout_bug_is_caught_before_it_loses_text(monkeypatch):
     """The safety check: a formatter that dropped a comment raises instead of returning."""
     monkeypatch.setattr(fmt, "_comment_lines", lambda events, blanks=True: [])
-    with pytest.raises(RuntimeError, match="please report this"):
+    with pytest.raises(InternalError, match="would change the spec's tokens or comments"):
         format_text("# a comment\nmodel m\n")
 
 
@@ -497,7 +498,42 @@ def test_cli_internal_error_exits_3(folder: Path):
     )
     run = python("-c", code, cwd=folder)
     assert run.returncode == 3
-    assert "messy.nn: internal error: RuntimeError: boom" in run.stderr
+    assert "messy.nn:1:1: error[E900]: internal error: RuntimeError: boom" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert (folder / "messy.nn").read_text() == MESSY
+
+
+def test_cli_failed_self_check_is_e900(folder: Path):
+    """A layout that would drop a comment fails the self-check: E900, exit 3, the file
+    left as it is, the other files still formatted."""
+    code = (
+        "import nnspec.syntax.fmt as f\n"
+        "f._comment_lines = lambda events, blanks=True: []\n"
+        "from nnspec.cli import main\n"
+        "main(['fmt', 'commented.nn', 'messy.nn'])\n"
+    )
+    (folder / "commented.nn").write_text("# about m\n" + MESSY)
+    run = python("-c", code, cwd=folder)
+    assert run.returncode == 3
+    assert run.stderr.splitlines()[:4] == [
+        "commented.nn:1:1: error[E900]: internal error: "
+        "formatting would change the spec's tokens or comments",
+        " 1 | # about m",
+        "   | ^",
+        "   = hint: please report this with the spec that caused it",
+    ]
+    assert "1 file reformatted, 1 file failed to format." in run.stderr
+    assert "Traceback" not in run.stderr
+    assert (folder / "commented.nn").read_text() == "# about m\n" + MESSY
+    assert (folder / "messy.nn").read_text() != MESSY, "the other file is formatted"
+
+
+def test_cli_unreadable_file_is_a_usage_error(folder: Path):
+    """Nothing is formatted when a file cannot be read: exit 2, a plain message."""
+    unreadable(folder, "locked.nn")
+    run = nnspec("fmt", "messy.nn", "locked.nn", cwd=folder)
+    assert run.returncode == 2
+    assert "Error: cannot read locked.nn: " in run.stderr
     assert "Traceback" not in run.stderr
     assert (folder / "messy.nn").read_text() == MESSY
 

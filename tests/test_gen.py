@@ -33,7 +33,8 @@ from nnspec import __version__
 from nnspec.check.pipeline import compile_text
 from nnspec.check.summary import as_dict
 from nnspec.cli import main
-from nnspec.keras.codegen import GenError, render_script
+from nnspec.keras.codegen import render_script
+from nnspec.keras.emitters import GenError
 
 GOLDEN = Path(__file__).parent / "golden"
 IDS = [p.stem for p in SPECS]
@@ -408,7 +409,7 @@ def test_sequential_api_error_says_why(text: str, reason: str):
     assert result.ok, [d.message for d in result.diagnostics]
     with pytest.raises(GenError) as caught:
         render_script(result.model, "m.nn", "sequential")
-    diagnostic = caught.value.diagnostic
+    (diagnostic,) = caught.value.diagnostics
     assert diagnostic.code == "E601" and reason in diagnostic.message
     assert diagnostic.span.line > 1
 

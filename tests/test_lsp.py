@@ -46,19 +46,25 @@ BROKEN = GOOD.replace("hidden = Dense(64", "hidden = Dens(64")
 class Session:
     """A pygls client that started `python -m nnspec.cli lsp` as a subprocess."""
 
-    def __init__(self) -> None:
+    def __init__(self, *argv: str) -> None:
+        self.argv = argv or ("-m", "nnspec.cli", "lsp")
         self.client = LanguageClient("nnspec-tests", "1")
         self.published: asyncio.Queue[types.PublishDiagnosticsParams] = asyncio.Queue()
+        self.messages: list[types.ShowMessageParams] = []
         self.stderr: list[bytes] = []
 
         @self.client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
         def on_diagnostics(params: types.PublishDiagnosticsParams) -> None:
             self.published.put_nowait(params)
 
+        @self.client.feature(types.WINDOW_SHOW_MESSAGE)
+        def on_message(params: types.ShowMessageParams) -> None:
+            self.messages.append(params)
+
         self.version = 0
 
     async def start(self) -> types.InitializeResult:
-        await self.client.start_io(sys.executable, "-m", "nnspec.cli", "lsp", cwd=str(ROOT))
+        await self.client.start_io(sys.executable, *self.argv, cwd=str(ROOT))
         # the server's log goes to stderr: read it, or a full pipe would block the server
         asyncio.get_running_loop().create_task(self._drain(self.client._server.stderr))
         result = await self.request(
@@ -116,11 +122,12 @@ class Session:
         return code
 
 
-def run(scenario) -> None:
-    """Run `scenario(session)` against a fresh server; it must shut down cleanly."""
+def run(scenario, *argv: str) -> None:
+    """Run `scenario(session)` against a fresh server (started with `argv`, by default
+    `-m nnspec.cli lsp`); it must shut down cleanly."""
 
     async def main() -> None:
-        session = Session()
+        session = Session(*argv)
         await session.start()
         try:
             await scenario(session)
@@ -355,6 +362,37 @@ def test_formatting(tmp_path):
         assert list(broken) == []
 
     run(scenario)
+
+
+def test_formatting_bug_is_shown_and_changes_nothing(tmp_path):
+    """A layout that fails fmt's self-check (here: one that drops comments) edits
+    nothing and tells the user, and the server goes on."""
+    server = (
+        "import nnspec.syntax.fmt as f\n"
+        "f._comment_lines = lambda events, blanks=True: []\n"
+        "from nnspec.cli import main\n"
+        "main(['lsp'])\n"
+    )
+    uri = (tmp_path / "commented.nn").as_uri()
+
+    async def scenario(s: Session) -> None:
+        await s.open(uri, "# about the model\n" + GOOD)
+        options = types.FormattingOptions(tab_size=4, insert_spaces=True)
+        edits = await s.request(
+            s.client.text_document_formatting_async(
+                types.DocumentFormattingParams(text_document=doc(uri), options=options)
+            )
+        )
+        assert list(edits) == []
+        assert [(m.type, m.message) for m in s.messages] == [
+            (
+                types.MessageType.Error,
+                "nnspec fmt: formatting would change the spec's tokens or comments",
+            )
+        ]
+        assert await s.change(uri, BROKEN), "the server still answers"
+
+    run(scenario, "-c", server)
 
 
 def test_server_module_imports_no_tensorflow():

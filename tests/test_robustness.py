@@ -12,6 +12,7 @@ inputs on every run.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import time
@@ -216,6 +217,8 @@ def test_every_seed_is_sound():
 
 
 def check_file(path: Path, *options: str):
+    """`nnspec check` in this process: the time limits below count its CPU time
+    (time.process_time), which a busy machine does not stretch."""
     return CliRunner().invoke(main, ["check", *options, str(path)], catch_exceptions=False)
 
 
@@ -242,13 +245,17 @@ def test_binary_file_through_the_cli(tmp_path):
     )
     run = check_file(path)
     assert run.exit_code == 1, run.stdout
-    assert "error[E002]" in run.stdout
-    assert "E900" not in run.stdout and "Traceback" not in run.output
-    for fmt in ("json", "gcc"):
-        run = check_file(path, "--format", fmt)
-        assert run.exit_code == 1 and "E900" not in run.stdout
+    assert f"{path}:1:8: error[E002]: invalid character '\\x00'" in run.stdout
+    assert "Traceback" not in run.output
+    records = json.loads(check_file(path, "--format", "json").stdout)
+    assert {r["code"] for r in records} == {"E002"}
+    assert (records[0]["line"], records[0]["column"]) == (1, 8)
+    run = check_file(path, "--format", "gcc")
+    assert run.exit_code == 1
+    assert run.stdout.startswith(f"{path}:1:8: error: invalid character '\\x00' [E002]\n")
 
 
+@pytest.mark.slow
 def test_ten_megabyte_file(tmp_path):
     """Every spec in specs/ over and over until 10 MB: a statement given
     thousands of times, each reported, in reasonable time."""
@@ -256,16 +263,17 @@ def test_ten_megabyte_file(tmp_path):
     path = tmp_path / "huge.nn"
     path.write_text(block * (10_000_000 // len(block) + 1))
     assert path.stat().st_size >= 10_000_000
-    start = time.perf_counter()
+    start = time.process_time()
     run = check_file(path, "--format", "gcc")
-    elapsed = time.perf_counter() - start
-    print(f"10 MB spec checked in {elapsed:.1f} s")
+    elapsed = time.process_time() - start
+    print(f"10 MB spec checked in {elapsed:.1f} s of CPU")
     assert run.exit_code == 1
     assert "[E004]" in run.stdout and "[E208]" in run.stdout
     assert "E900" not in run.stdout
     assert elapsed < 120, f"checking a 10 MB spec took {elapsed:.0f} s"
 
 
+@pytest.mark.slow
 def test_ten_megabyte_model(tmp_path):
     """One model of a third of a million layers: checking must stay linear."""
     pair = "    Dense(16, activation=relu)\n    Dropout(0.25)\n"
@@ -273,10 +281,10 @@ def test_ten_megabyte_model(tmp_path):
     path = tmp_path / "deep.nn"
     path.write_text(f"model deep\ninput x: (20,)\nsequential {{\n{layers}}}\n")
     assert path.stat().st_size >= 10_000_000
-    start = time.perf_counter()
+    start = time.process_time()
     run = check_file(path)
-    elapsed = time.perf_counter() - start
-    print(f"10 MB model checked in {elapsed:.1f} s")
+    elapsed = time.process_time() - start
+    print(f"10 MB model checked in {elapsed:.1f} s of CPU")
     assert (run.exit_code, run.stdout) == (0, f"{path}: ok\n")
     assert elapsed < 120, f"checking a 10 MB model took {elapsed:.0f} s"
 
@@ -285,9 +293,9 @@ def test_ten_megabyte_comment_and_string(tmp_path):
     """One huge line: a comment, then a description string, both 5 MB."""
     path = tmp_path / "long_line.nn"
     path.write_text("# " + "x" * 5_000_000 + '\nmodel m "' + "y" * 5_000_000 + '"\n')
-    start = time.perf_counter()
+    start = time.process_time()
     run = check_file(path)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert run.exit_code == 1 and "error[E207]" in run.stdout
     assert max(len(line) for line in run.stdout.splitlines()) < 500, "excerpts stay short"
     assert elapsed < 60, f"took {elapsed:.0f} s"
@@ -398,19 +406,23 @@ def test_excerpt_shows_the_line_the_diagnostic_names(char):
 
 
 @pytest.mark.parametrize(
-    "text",
+    "text, column, message",
     [
-        'data csv("C:\\Users\\ana\\churn.csv", label="churned")\n',  # \U: truncated escape
-        'save "models\\x1.keras"\n',  # \x: truncated escape
-        'model m "\\N{nope}"\n',  # unknown character name
-        'model m "a\x00b"\n',  # NUL inside a string
-        'model m "two\rlines"\n',  # CR inside a string
+        # \U: truncated escape
+        ('data csv("C:\\Users\\ana\\churn.csv", label="churned")\n', 10, "invalid escape"),
+        ('save "models\\x1.keras"\n', 6, "invalid escape"),  # \x: truncated escape
+        ('model m "\\N{nope}"\n', 9, "invalid escape"),  # unknown character name
+        ('model m "a\x00b"\n', 9, "invalid escape sequence or character"),  # NUL
+        ('model m "two\rlines"\n', 9, "unterminated string"),  # CR ends the line
     ],
     ids=["windows-path", "hex-escape", "unicode-name", "nul", "carriage-return"],
 )
-def test_strings_with_bad_escapes_are_diagnosed(text):
+def test_strings_with_bad_escapes_are_diagnosed(text, column, message):
     result = compile_text(text)
-    assert "E900" not in {d.code for d in result.diagnostics}, result.diagnostics
+    [string] = [d for d in result.diagnostics if d.code == "E002"]
+    assert (string.span.line, string.span.column) == (1, column)
+    assert message in string.message
+    assert {d.code for d in result.diagnostics} <= {"E002", "E207"}, result.diagnostics
 
 
 @pytest.mark.parametrize("loss", ["[]", "{}"])
@@ -420,7 +432,10 @@ def test_empty_loss_is_diagnosed(loss):
         f"compile {{ loss: {loss}, optimizer: adam }}\n"
     )
     result = compile_text(text)
-    assert "E900" not in {d.code for d in result.diagnostics}, result.diagnostics
+    [diagnostic] = result.diagnostics
+    assert (diagnostic.code, diagnostic.span.line, diagnostic.span.column) == ("E106", 5, 17)
+    assert diagnostic.message.startswith("`loss` of `compile`: expected a loss name")
+    assert diagnostic.message.endswith("found an empty one")
 
 
 def test_recovery_keeps_end_positions():

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, python
+from helpers import ROOT, python, unreadable
 from helpers import nnspec as run_nnspec
 
 from nnspec.check.overrides import Override, OverrideError, apply
@@ -90,17 +90,22 @@ def test_malformed_overrides(bad):
 
 
 @pytest.mark.parametrize(
-    "bad, message",
+    "bad, message, hints",
     [
-        ("dense_2.units=3", "`dense_2` is neither a block"),
-        ("dens.units=3", "did you mean `dense`?"),
-        ("dense.unit=3", "layer `dense` (Dense) has no argument `unit`; did you mean `units`?"),
+        ("dense_2.units=3", "`dense_2` is neither a block", ("did you mean `dense_1`?",)),
+        ("dens.units=3", "`dens` is neither a block", ("did you mean `dense`?",)),
+        (
+            "dense.unit=3",
+            "layer `dense` (Dense) has no argument `unit`",
+            ("did you mean `units`?",),
+        ),
     ],
 )
-def test_overrides_naming_nothing(bad, message):
+def test_overrides_naming_nothing(bad, message, hints):
     result = compile_text(SPEC)
-    with pytest.raises(OverrideError, match=re.escape(message)):
+    with pytest.raises(OverrideError, match=re.escape(message)) as err:
         apply(SPEC, result.spec, result.model, [Override.parse(bad)])
+    assert err.value.hints == hints
 
 
 def test_bad_override_value_is_reported_in_context(spec):
@@ -116,6 +121,22 @@ def test_unknown_block_is_a_usage_error(spec):
     result = nnspec("run", spec, "--set", "train.epochs=1")
     assert result.returncode == 2
     assert "`train` is neither a block" in result.stderr
+
+
+def test_override_hint_is_a_line_of_its_own(spec):
+    result = nnspec("run", spec, "--set", "dense.unit=3")
+    assert result.returncode == 2
+    assert result.stderr.endswith(
+        "Error: layer `dense` (Dense) has no argument `unit`\n  = hint: did you mean `units`?\n"
+    )
+
+
+def test_unreadable_spec_is_a_usage_error(tmp_path):
+    result = nnspec("run", unreadable(tmp_path, "locked.nn"), "--out", tmp_path / "run")
+    assert result.returncode == 2
+    assert "Error: cannot read " in result.stderr and "locked.nn" in result.stderr
+    assert "E900" not in result.stdout + result.stderr
+    assert not (tmp_path / "run").exists()
 
 
 def test_native_start_up_noise_is_filtered_and_the_rest_passes():
@@ -185,8 +206,8 @@ def test_csv_without_the_label_column(tmp_path):
     )
     with pytest.raises(RunError) as err:
         check_files(program(compile_text(path.read_text()).model), None)
-    assert "no column `label` in the header (a, b, labels)" in str(err.value)
-    assert "did you mean `labels`?" in str(err.value)
+    assert str(err.value).endswith("rows.csv: no column `label` in the header (a, b, labels)")
+    assert err.value.hints == ("did you mean `labels`?",)
 
 
 @pytest.mark.parametrize("arrays", [{"x": [1]}, {"features": [1], "labels": [0]}])
@@ -209,7 +230,21 @@ def test_missing_data_file_trains_nothing(tmp_path):
     (tmp_path / "rows.csv").unlink()
     result = nnspec("run", path, "--out", tmp_path / "run", cwd=tmp_path)
     assert result.returncode == 1
-    assert "data file not found: rows.csv" in result.stderr
+    assert result.stderr.endswith(
+        "rows.nn: error: data file not found: rows.csv\n"
+        "  = hint: paths in a spec are relative to the working directory\n"
+    )
+    assert not (tmp_path / "run").exists()
+
+
+def test_unreadable_data_file_trains_nothing(tmp_path):
+    """Not "training failed" (exit 3, a bug): an error naming the file (exit 1)."""
+    path = _csv_spec(tmp_path, "1,2,0\n")
+    (tmp_path / "rows.csv").unlink()
+    unreadable(tmp_path, "rows.csv")
+    result = nnspec("run", path, "--out", tmp_path / "run", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "rows.nn: error: rows.csv: cannot read it: Input/output error" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "run").exists()
 

@@ -9,16 +9,11 @@ from nnspec.check.training import check_training
 from nnspec.diagnostics.records import Diagnostic, Severity
 from nnspec.diagnostics.wording import did_you_mean
 from nnspec.syntax import ir
-from nnspec.vocab.argtypes import SHAPE, ArgError, Choice
-from nnspec.vocab.params import Config, Param, bind, bind_settings
-from nnspec.vocab.settings import COMPILE, EVALUATE, FIT
+from nnspec.vocab.argtypes import ArgError
+from nnspec.vocab.params import Config, bind, bind_settings
+from nnspec.vocab.settings import COMPILE, EVALUATE, FIT, INPUT_PARAMS
 from nnspec.vocab.sources import SETTINGS, SOURCES, sample_shape
 
-DTYPES = ("float32", "float16", "bfloat16", "float64", "int32", "int64", "uint8", "bool")
-INPUT_PARAMS = (
-    Param("shape", SHAPE, doc="shape of one sample, None for a variable size"),
-    Param("dtype", Choice(DTYPES), "float32", "element type", positional=False),
-)
 SAVE_SUFFIXES = (".keras", ".h5")
 
 
@@ -72,6 +67,11 @@ def check(spec: ir.Spec, diags: list[Diagnostic]) -> CheckedModel | None:
     )
     if not any(d.is_error for d in diags):
         check_training(model, spec, diags)
+    _fit_without_data(spec, diags)
+    return model
+
+
+def _fit_without_data(spec: ir.Spec, diags: list[Diagnostic]) -> None:
     if spec.fit is not None and spec.data is None:
         diags.append(
             Diagnostic(
@@ -82,7 +82,6 @@ def check(spec: ir.Spec, diags: list[Diagnostic]) -> CheckedModel | None:
                 Severity.WARNING,
             )
         )
-    return model
 
 
 def _inputs(spec: ir.Spec, diags: list[Diagnostic]) -> tuple[InputNode, ...]:

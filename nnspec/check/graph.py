@@ -1,8 +1,9 @@
 """Architecture -> resolved layer graph: names, edges, shared layers, outputs,
-cycles, reachability. Shapes come later (`infer.py`)."""
+cycles, reachability. Shapes come later (`shapes.py`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from nnspec.check.model import InputNode, Layer, Node, TensorRef
@@ -11,6 +12,7 @@ from nnspec.diagnostics.wording import closest, did_you_mean
 from nnspec.syntax import ir
 from nnspec.vocab.argtypes import ArgError
 from nnspec.vocab.layers.registry import LAYERS, LayerCall, resolve_layer
+from nnspec.vocab.naming import AutoNames
 
 
 @dataclass
@@ -42,7 +44,7 @@ class _Builder:
         self.spans: dict[tuple[str, int], Span] = {}
         self.pending: list[tuple[Node, int, _Pending]] = []
         self.taken = set(self.inputs)
-        self.counters: dict[str, int] = {}
+        self.auto_names = AutoNames()
         self.applications: dict[str, int] = {}  # layer name -> times applied
         self.first_error = len(diags)
         self.mentioned: set[str] = set()  # layer names written in an edge
@@ -66,12 +68,13 @@ class _Builder:
                 )
                 return None
             self.taken.add(name)
-        self._count_inner(decl.call)
+        for prefix in inner_layers(decl.call):
+            self.auto_names.count(prefix)
         if name is None:
             name = self._auto_name(decl.call.name)
         kind = LAYERS.get(decl.call.name)
         for prefix in kind.builds if kind else ():  # made when the layer is built
-            self.counters[prefix] = self.counters.get(prefix, 0) + 1
+            self.auto_names.count(prefix)
         self.decls[name] = decl
         try:
             call = resolve_layer(decl.call)
@@ -84,26 +87,12 @@ class _Builder:
         self.graph.layers[name] = Layer(name, call, decl.span, decl.name is not None)
         return name
 
-    def _count_inner(self, call: ir.Call) -> None:
-        """Layers given as arguments (`Bidirectional(LSTM(8))`) are made first
-        and take Keras's automatic names, as in Keras."""
-        for value in [*call.args, *(kw.value for kw in call.kwargs)]:
-            if isinstance(value, ir.Call) and value.name in LAYERS:
-                self._count_inner(value)
-                prefix = LAYERS[value.name].snake_name
-                self.counters[prefix] = self.counters.get(prefix, 0) + 1
-
     def _auto_name(self, type_name: str) -> str:
         """Keras's default name: `dense`, `dense_1`, ... skipping names in use."""
         layer = LAYERS.get(type_name)
-        prefix = layer.snake_name if layer else type_name.lower()
-        while True:
-            n = self.counters.get(prefix, 0)
-            self.counters[prefix] = n + 1
-            name = prefix if n == 0 else f"{prefix}_{n}"
-            if name not in self.taken:
-                self.taken.add(name)
-                return name
+        name = self.auto_names.take(layer.snake_name if layer else type_name.lower(), self.taken)
+        self.taken.add(name)
+        return name
 
     def call_of(self, name: str) -> LayerCall | None:
         layer = self.graph.layers.get(name)
@@ -397,3 +386,13 @@ def build_graph(
     else:
         builder.graph_block(architecture, outputs)
     return builder.finish()
+
+
+def inner_layers(call: ir.Call) -> Iterator[str]:
+    """The automatic-name prefixes of the layers given as arguments
+    (`Bidirectional(LSTM(8))`), inner ones first: Keras makes them, unnamed,
+    before the layer they are given to."""
+    for value in [*call.args, *(kw.value for kw in call.kwargs)]:
+        if isinstance(value, ir.Call) and value.name in LAYERS:
+            yield from inner_layers(value)
+            yield LAYERS[value.name].snake_name

@@ -14,14 +14,15 @@ from dataclasses import dataclass
 from nnspec.check.model import CheckedModel
 from nnspec.diagnostics.records import Span
 from nnspec.diagnostics.wording import did_you_mean
+from nnspec.errors import UsageError
 from nnspec.syntax import ir
 from nnspec.vocab.sources import SOURCES
 
 BLOCKS = ("data", "compile", "fit", "evaluate")
 
 
-class OverrideError(ValueError):
-    """A `--set` that names no spec value; the message says what would."""
+class OverrideError(UsageError):
+    """A `--set` that names no spec value; the hints say what would."""
 
 
 @dataclass(frozen=True)
@@ -114,17 +115,15 @@ def _layer(edit: _Text, model: CheckedModel | None, o: Override) -> None:
     layers = model.layers if model is not None else {}
     layer = layers.get(o.block)
     if layer is None:
-        hints = did_you_mean(o.block, [*BLOCKS, *layers])
         raise OverrideError(
-            f"`{o.block}` is neither a block ({', '.join(BLOCKS)}) nor a layer of the model"
-            + (f"; {hints[0]}" if hints else "")
+            f"`{o.block}` is neither a block ({', '.join(BLOCKS)}) nor a layer of the model",
+            did_you_mean(o.block, [*BLOCKS, *layers]),
         )
     names = [p.name for p in layer.call.type.params]
     if o.key not in names:
-        hints = did_you_mean(o.key, names)
         raise OverrideError(
-            f"layer `{o.block}` ({layer.call.type.name}) has no argument `{o.key}`"
-            + (f"; {hints[0]}" if hints else "")
+            f"layer `{o.block}` ({layer.call.type.name}) has no argument `{o.key}`",
+            did_you_mean(o.key, names),
         )
     edit.set_argument(layer.call.call, names, o.key, o.value)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass
 
 from nnspec.check.checker import check
 from nnspec.check.model import CheckedModel
 from nnspec.diagnostics.records import Diagnostic, Span
+from nnspec.errors import internal_error
 from nnspec.syntax import ir
 from nnspec.syntax.lower import lower
 from nnspec.syntax.parser import parse
@@ -35,19 +35,6 @@ class Result:
 
 def compile_text(text: str) -> Result:
     """Run every stage that can run; an internal fault becomes E900."""
-    # The stages allocate many small objects and free few: the cyclic garbage
-    # collector would rescan them again and again (a quarter of the time on
-    # large specs), so it waits until the stages are done.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _compile(text)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _compile(text: str) -> Result:
     try:
         parsed = parse(text)
         diags = list(parsed.diagnostics)
@@ -62,18 +49,6 @@ def _compile(text: str) -> Result:
     except RecursionError:
         return Result(None, None, [Diagnostic("E003", "input nested too deeply", Span(1, 1, 1, 1))])
     except Exception as exc:  # noqa: BLE001  (a bug in nnspec, reported, never a traceback)
-        where = f"{type(exc).__name__}: {exc}"
-        return Result(
-            None,
-            None,
-            [
-                Diagnostic(
-                    "E900",
-                    f"internal error: {where}",
-                    Span(1, 1, 1, 1),
-                    ("please report this with the spec that caused it",),
-                )
-            ],
-        )
+        return Result(None, None, [internal_error(exc)])
     diags.sort(key=lambda d: (d.span.line, d.span.column))
     return Result(spec, model, diags)

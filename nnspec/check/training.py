@@ -3,6 +3,9 @@ classes against the data, data shape against the input."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from nnspec.check.model import CheckedModel, TensorRef
 from nnspec.diagnostics.records import Diagnostic, Severity, Span
 from nnspec.diagnostics.wording import plural
@@ -158,9 +161,151 @@ def _losses(model: CheckedModel, block: ir.Settings, diags: list[Diagnostic]) ->
         _loss_fits(model, ref, loss, span, diags)
 
 
+@dataclass(frozen=True)
+class _Fit:
+    """One output, the loss on it and what the data says about its labels."""
+
+    loss: str  # as written, e.g. `bce`
+    expects: str  # the loss's labels: categorical, sparse, binary or regression
+    crossentropy: bool
+    logits: bool  # the loss says from_logits=true
+    out: str  # "output `name`", for messages
+    units: int
+    act: str | None
+    data: str | None  # the data source's name
+    task: str
+    classes: int | None
+    labels: str | None  # the data block's `labels` setting
+    targets: int | None
+
+    @property
+    def binary_units(self) -> int:
+        return 2 if self.labels == "one_hot" else 1
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """A way a loss can disagree with its output or its labels.
+
+    A `final` rule that fires ends the checks: the later ones would only
+    restate the same mistake."""
+
+    code: str
+    expects: tuple[str, ...]  # the losses it concerns, by the labels they expect
+    when: Callable[[_Fit], bool]
+    message: Callable[[_Fit], str]
+    hint: str | Callable[[_Fit], str] | None = None
+    final: bool = False
+    severity: Severity = Severity.ERROR
+
+    def diagnostic(self, fit: _Fit, span: Span) -> Diagnostic:
+        hint = self.hint(fit) if callable(self.hint) else self.hint
+        return Diagnostic(
+            self.code, self.message(fit), span, (hint,) if hint else (), self.severity
+        )
+
+
+_CLASS_LOSSES = ("categorical", "sparse")
+_LABEL_LOSSES = (*_CLASS_LOSSES, "binary")
+_ANY_LOSS = (*_LABEL_LOSSES, "regression")
+
+# In order: the messages a spec gets are the rules that fire, top to bottom.
+_RULES = (
+    _Rule(
+        "E404",
+        _LABEL_LOSSES,
+        when=lambda f: f.task == "regression",
+        message=lambda f: f"{f.loss} expects class labels, but data `{f.data}` has continuous targets",
+        hint="use a regression loss such as mean_squared_error",
+        final=True,
+    ),
+    _Rule(
+        "E401",
+        _CLASS_LOSSES,
+        when=lambda f: f.units == 1,
+        message=lambda f: f"{f.loss} needs one unit per class, but {f.out} has 1 unit"
+        + (f" with {f.act}" if f.act else ""),
+        hint="for two classes use binary_crossentropy with Dense(1, activation=sigmoid)",
+        final=True,
+    ),
+    _Rule(
+        "E404",
+        ("categorical",),
+        when=lambda f: f.labels == "integer" and f.task == "classification",
+        message=lambda f: f"{f.loss} expects one-hot labels, but data `{f.data}` gives integer class ids",
+        hint="add `labels: one_hot` to the data block, or use sparse_categorical_crossentropy",
+    ),
+    _Rule(
+        "E404",
+        ("sparse",),
+        when=lambda f: f.labels == "one_hot",
+        message=lambda f: f"{f.loss} expects integer class ids, but the data block asks for one-hot labels",
+        hint="use categorical_crossentropy, or drop `labels: one_hot`",
+    ),
+    _Rule(
+        "E405",
+        _CLASS_LOSSES,
+        when=lambda f: f.classes is not None and f.units != f.classes,
+        message=lambda f: f"data `{f.data}` has {f.classes} classes, but {f.out} has {plural(f.units, 'unit')}",
+        hint=lambda f: f"give the output layer {f.classes} units",
+    ),
+    _Rule(
+        "E401",
+        ("binary",),
+        when=lambda f: f.act == "softmax" and f.units > 2,
+        message=lambda f: f"{f.loss} scores each unit as a separate yes/no, but {f.out} is a "
+        f"{f.units}-way softmax",
+        hint="for one class out of many use categorical_crossentropy "
+        "(one-hot labels) or sparse_categorical_crossentropy",
+        final=True,
+    ),
+    _Rule(
+        "E404",
+        ("binary",),
+        when=lambda f: f.classes is not None and f.classes > 2,
+        message=lambda f: f"{f.loss} is for two classes, but data `{f.data}` has {f.classes}",
+        hint="use sparse_categorical_crossentropy with one unit per class",
+        final=True,
+    ),
+    _Rule(
+        "E405",
+        ("binary",),
+        when=lambda f: f.classes == 2 and f.units != f.binary_units,
+        message=lambda f: f"binary labels need {plural(f.binary_units, 'output unit')}, "
+        f"but {f.out} has {f.units}",
+        hint="use Dense(1, activation=sigmoid)",
+    ),
+    _Rule(
+        "E405",
+        ("regression",),
+        when=lambda f: f.task == "regression" and f.units != f.targets,
+        message=lambda f: f"data `{f.data}` has {plural(f.targets, 'target')}, "
+        f"but {f.out} has {plural(f.units, 'unit')}",
+    ),
+    _Rule(
+        "W401",
+        _ANY_LOSS,
+        when=lambda f: f.crossentropy and f.logits and f.act in ("softmax", "sigmoid"),
+        message=lambda f: f"{f.out} already applies {f.act}, but the loss says from_logits=true",
+        hint="drop from_logits, or remove the output activation",
+        severity=Severity.WARNING,
+    ),
+    _Rule(
+        "W401",
+        _ANY_LOSS,
+        when=lambda f: f.crossentropy and not f.logits and f.act == "linear",
+        message=lambda f: f"{f.out} has no activation, so it gives logits, "
+        f"but {f.loss} expects probabilities",
+        hint=lambda f: f"write `{f.loss}(from_logits=true)`, or add an output activation",
+        severity=Severity.WARNING,
+    ),
+)
+
+
 def _loss_fits(
     model: CheckedModel, ref: TensorRef, loss, span: Span, diags: list[Diagnostic]
 ) -> None:
+    """Check the loss on output `ref` against the output layer and the labels."""
     shape = model.shape_of(ref)
     if not isinstance(shape, tuple) or shape[-1] is None:
         return
@@ -168,108 +313,37 @@ def _loss_fits(
     info = find_loss(name)
     if info is None:
         return
-    units, act = shape[-1], activation_of(model, ref)
     data = model.data
     if data is not None and data.settings.target == "inputs":
         _reconstructs(model, shape, span, diags)
         return
-    classes = data.info.classes if data else None
-    task = data.info.task if data else "unknown"
-    labels = data.settings.labels if data else None
-    out = f"output `{ref.source}`"
+    fit = _Fit(
+        loss=name,
+        expects=info.labels,
+        crossentropy=info.name.endswith("crossentropy"),
+        logits=_from_logits(loss),
+        out=f"output `{ref.source}`",
+        units=shape[-1],
+        act=activation_of(model, ref),
+        data=data.source.name if data else None,
+        task=data.info.task if data else "unknown",
+        classes=data.info.classes if data else None,
+        labels=data.settings.labels if data else None,
+        targets=data.info.targets if data else None,
+    )
+    for rule in _RULES:
+        if fit.expects in rule.expects and rule.when(fit):
+            diags.append(rule.diagnostic(fit, span))
+            if rule.final:
+                return
 
-    def error(code: str, message: str, *hints: str) -> None:
-        diags.append(Diagnostic(code, message, span, hints))
 
-    if info.labels != "regression" and task == "regression":
-        error(
-            "E404",
-            f"{name} expects class labels, but data `{data.source.name}` has continuous targets",
-            "use a regression loss such as mean_squared_error",
-        )
-        return
-    if info.labels in ("categorical", "sparse"):
-        if units == 1:
-            error(
-                "E401",
-                f"{name} needs one unit per class, but {out} has 1 unit"
-                + (f" with {act}" if act else ""),
-                "for two classes use binary_crossentropy with Dense(1, activation=sigmoid)",
-            )
-            return
-        if info.labels == "categorical" and labels == "integer" and task == "classification":
-            error(
-                "E404",
-                f"{name} expects one-hot labels, but data `{data.source.name}` gives integer class ids",
-                "add `labels: one_hot` to the data block, or use sparse_categorical_crossentropy",
-            )
-        if info.labels == "sparse" and labels == "one_hot":
-            error(
-                "E404",
-                f"{name} expects integer class ids, but the data block asks for one-hot labels",
-                "use categorical_crossentropy, or drop `labels: one_hot`",
-            )
-        if classes is not None and units != classes:
-            error(
-                "E405",
-                f"data `{data.source.name}` has {classes} classes, but {out} has {plural(units, 'unit')}",
-                f"give the output layer {classes} units",
-            )
-    elif info.labels == "binary":
-        if act == "softmax" and units > 2:
-            error(
-                "E401",
-                f"{name} scores each unit as a separate yes/no, but {out} is a "
-                f"{units}-way softmax",
-                "for one class out of many use categorical_crossentropy "
-                "(one-hot labels) or sparse_categorical_crossentropy",
-            )
-            return
-        if classes is not None and classes > 2:
-            error(
-                "E404",
-                f"{name} is for two classes, but data `{data.source.name}` has {classes}",
-                "use sparse_categorical_crossentropy with one unit per class",
-            )
-            return
-        if classes == 2 and units != (2 if labels == "one_hot" else 1):
-            error(
-                "E405",
-                f"binary labels need {plural(2 if labels == 'one_hot' else 1, 'output unit')}, "
-                f"but {out} has {units}",
-                "use Dense(1, activation=sigmoid)",
-            )
-    elif task == "regression" and units != data.info.targets:
-        error(
-            "E405",
-            f"data `{data.source.name}` has {plural(data.info.targets, 'target')}, "
-            f"but {out} has {plural(units, 'unit')}",
-        )
-    logits = isinstance(loss, ir.Call) and any(
+def _from_logits(loss) -> bool:
+    """Whether the loss is written `name(from_logits=true)`."""
+    return isinstance(loss, ir.Call) and any(
         kw.name == "from_logits" and isinstance(kw.value, ir.Const) and kw.value.value is True
         for kw in loss.kwargs
     )
-    if info.name.endswith("crossentropy"):
-        if logits and act in ("softmax", "sigmoid"):
-            diags.append(
-                Diagnostic(
-                    "W401",
-                    f"{out} already applies {act}, but the loss says from_logits=true",
-                    span,
-                    ("drop from_logits, or remove the output activation",),
-                    Severity.WARNING,
-                )
-            )
-        elif not logits and act == "linear":
-            diags.append(
-                Diagnostic(
-                    "W401",
-                    f"{out} has no activation, so it gives logits, but {name} expects probabilities",
-                    span,
-                    (f"write `{name}(from_logits=true)`, or add an output activation",),
-                    Severity.WARNING,
-                )
-            )
 
 
 def _reconstructs(model: CheckedModel, shape, span: Span, diags: list[Diagnostic]) -> None:

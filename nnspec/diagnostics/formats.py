@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path, PurePosixPath
-from urllib.parse import quote
 
 from nnspec import __version__
 from nnspec.diagnostics.codes import CODES
@@ -80,6 +78,8 @@ def as_json(path: str, diag: Diagnostic) -> dict:
 
 
 def render_json(results: list[tuple[str, list[Diagnostic]]]) -> str:
+    import json  # here, not at the top: `nnspec check` starts without it
+
     return json.dumps([as_json(path, d) for path, diags in results for d in diags], indent=2)
 
 
@@ -87,6 +87,8 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 def render_sarif(results: list[tuple[str, list[Diagnostic]]]) -> str:
+    import json
+
     """One SARIF 2.1.0 log (GitHub code scanning) for all files: a rule per code."""
     rule_index = {code: i for i, code in enumerate(CODES)}
     rules = [
@@ -135,6 +137,8 @@ def render_sarif(results: list[tuple[str, list[Diagnostic]]]) -> str:
 
 
 def _artifact_uri(path: str) -> str:
+    from urllib.parse import quote
+
     """A relative URI: the path from the working directory, with forward slashes."""
     relative = Path(path)
     if relative.is_absolute():

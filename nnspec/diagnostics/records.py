@@ -15,10 +15,6 @@ class Span:
     end_line: int
     end_column: int
 
-    @staticmethod
-    def join(first: Span, last: Span) -> Span:
-        return Span(first.line, first.column, last.end_line, last.end_column)
-
 
 NO_SPAN = Span(1, 1, 1, 1)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-
 
 def plural(n: int, word: str, many: str | None = None) -> str:
     """`1 unit`, `2 units`; `many` for irregular plurals (`losses`)."""
@@ -12,6 +10,8 @@ def plural(n: int, word: str, many: str | None = None) -> str:
 
 def closest(name: str, candidates) -> str | None:
     """The candidate `name` most likely meant, if one is close enough."""
+    import difflib  # here, not at the top: most runs never suggest a name
+
     pool = list(candidates)
     lowered = {c.lower(): c for c in pool}
     if name.lower() in lowered:

@@ -11,4 +11,5 @@ when called; the rest runs without it.
     predict.py      `nnspec predict`: a saved model applied to samples
     importer.py     `nnspec import`: a Keras model file -> spec text
     native_logs.py  TensorFlow's native start-up chatter filtered from stderr
+    patches.py      every patch of Keras's private code, undone after use
 """

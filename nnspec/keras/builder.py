@@ -1,14 +1,16 @@
 """Checked layers -> Keras objects. Imports Keras; only `run`, `predict` and
 the Keras tests reach this module.
 
-The arguments come from `keras_calls`, the same descriptions `gen` writes as
-source, so a script and a run build the same layers.
+Each layer is made from the call its entry in the table of emitters
+(`emitters.py`) writes, and applied to its inputs as that entry says: the same
+table `gen` renders as source, so a script and a run build the same layers.
 """
 
 from __future__ import annotations
 
-from nnspec.keras.calls import PyCall, argument, layer_call
-from nnspec.vocab.layers.registry import LayerCall
+from nnspec.keras.calls import PyCall
+from nnspec.keras.emitters import EMITTERS, Problems, emit
+from nnspec.vocab.layers.registry import LayerCall, LayerType
 
 
 def _resolve(path: str):
@@ -32,32 +34,24 @@ def make(value):
     return value
 
 
-def keras_value(param, value):
-    """One checked argument as Keras takes it."""
-    return make(argument(param, value))
-
-
-def layer_kwargs(layer: LayerCall) -> dict:
-    """The arguments the user wrote, converted for the Keras constructor."""
-    params = {p.name: p for p in layer.type.params}
-    return {name: keras_value(params[name], layer.config[name]) for name in layer.config.explicit}
-
-
-def call_layer(keras_layer, kind, tensors: list):
+def call_layer(keras_layer, kind: LayerType, tensors: list):
     """Apply a Keras layer to its input tensors the way its class expects."""
-    if kind.spread_inputs:
-        return keras_layer(*tensors)
-    return keras_layer(tensors if kind.multi_input else tensors[0])
+    return EMITTERS[kind.name].apply(keras_layer, tensors)
 
 
 def make_layer(layer: LayerCall, name: str | None = None):
-    return make(layer_call(layer, name))
+    """The Keras layer for `layer`; GenError if the table cannot write it."""
+    problems = Problems()
+    made = emit(layer, problems, layer.call.span, name)
+    problems.check()
+    return make(made)
 
 
 def build_model(model):
     """A Keras model with the checked model's layers, names and edges.
 
     `model` is a `CheckedModel`; a plain chain becomes `keras.Sequential`.
+    GenError lists every layer the table of emitters cannot write.
     Layers are created in the order of their first application, as a script
     writes them, so that seeded runs initialise the same weights.
     """
@@ -67,10 +61,13 @@ def build_model(model):
         inp.name: keras.Input(shape=inp.shape[1:], dtype=inp.dtype, name=inp.name)
         for inp in model.inputs
     }
-    layers = {}
+    problems, calls = Problems(), {}
     for node in model.nodes:
-        if node.layer not in layers:
-            layers[node.layer] = make_layer(model.layers[node.layer].call, node.layer)
+        if node.layer not in calls:
+            layer = model.layers[node.layer]
+            calls[node.layer] = emit(layer.call, problems, layer.span, node.layer)
+    problems.check()
+    layers = {name: make(made) for name, made in calls.items()}
     if model.sequential:
         first = next(iter(inputs.values()))
         return keras.Sequential([first, *(layers[n.layer] for n in model.nodes)], name=model.name)

@@ -1,6 +1,7 @@
 """Checked values -> the Keras calls that express them, written once for both
 back ends: `gen` renders a `PyCall` as source through the templates, `run`
-makes the object it names (`keras_build.make`). Never imports Keras.
+makes the object it names (`builder.make`). Layers go through the table of
+emitters (`emitters.py`), which builds on `call`. Never imports Keras.
 
 Arguments appear as a Keras user writes them: required arguments by position,
 the rest by keyword, and values equal to the default left out.
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 from nnspec.syntax import ir
 from nnspec.vocab.argtypes import Named, Optional
 from nnspec.vocab.catalog import LOSS_ALIASES
-from nnspec.vocab.layers.registry import LayerCall
 from nnspec.vocab.params import Config, Param
 
 # Named values whose Keras class is not the CamelCase of their name.
@@ -57,12 +57,7 @@ def class_name(name: str) -> str:
 
 
 def _is_default(param: Param, value) -> bool:
-    return (
-        not param.required
-        and type(value) is type(param.default)
-        and value == param.default
-        and not isinstance(value, LayerCall)
-    )
+    return not param.required and type(value) is type(param.default) and value == param.default
 
 
 def named_value(kind: str, value):
@@ -87,10 +82,8 @@ def _named_entries(kind: str) -> dict:
     return tables[kind] if kind in tables else loss_kwargs()
 
 
-def argument(param: Param, value):
+def _argument(param: Param, value):
     """One checked argument as Keras takes it."""
-    if isinstance(value, LayerCall):
-        return layer_call(value)
     kind = param.type.inner if isinstance(param.type, Optional) else param.type
     if isinstance(kind, Named):
         return named_value(kind.kind, value)
@@ -104,17 +97,10 @@ def call(func: str, params: tuple[Param, ...], config: Config, positional: bool 
         if param.name not in config.explicit or _is_default(param, config[param.name]):
             positional = positional and param.required
             continue
-        value = argument(param, config[param.name])
+        value = _argument(param, config[param.name])
         if positional and param.required and param.positional:
             args.append(value)
         else:
             positional = False
             kwargs.append((param.name, value))
     return PyCall(func, tuple(args), tuple(kwargs))
-
-
-def layer_call(layer: LayerCall, name: str | None = None) -> PyCall:
-    made = call(f"layers.{layer.type.name}", layer.type.params, layer.config)
-    if name is None:
-        return made
-    return PyCall(made.func, made.args, (*made.kwargs, ("name", name)))

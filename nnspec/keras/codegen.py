@@ -16,19 +16,10 @@ import jinja2
 
 from nnspec import __version__
 from nnspec.check.model import CheckedModel
-from nnspec.diagnostics.records import Diagnostic, Span
+from nnspec.diagnostics.records import Span
 from nnspec.keras.calls import PyCall, identifier
+from nnspec.keras.emitters import Problems
 from nnspec.keras.plan import Program, Var, dataset_files, program
-
-API_CHOICES = ("auto", "sequential", "functional")
-
-
-class GenError(Exception):
-    """The spec cannot be rendered as asked (e.g. `--api sequential` on a graph)."""
-
-    def __init__(self, diagnostic: Diagnostic):
-        super().__init__(diagnostic.message)
-        self.diagnostic = diagnostic
 
 
 def _literal(value) -> str:
@@ -99,18 +90,17 @@ def uses(p: Program) -> dict[str, object]:
     }
 
 
-def api_of(model: CheckedModel, api: str) -> str:
+def api_of(model: CheckedModel, api: str, problems: Problems) -> str:
+    """The API to write `model` with; `--api sequential` on a graph is a problem (E601)."""
     if api == "auto":
         return "sequential" if model.sequential else "functional"
     if api == "sequential" and not model.sequential:
         reason, span = why_graph(model)
-        raise GenError(
-            Diagnostic(
-                "E601",
-                f"cannot write `{model.name}` with the Sequential API: {reason}",
-                span,
-                ("use `--api functional` (or `auto`, which picks it for graphs)",),
-            )
+        problems.unsupported(
+            "E601",
+            f"cannot write `{model.name}` with the Sequential API: {reason}",
+            span,
+            ("use `--api functional` (or `auto`, which picks it for graphs)",),
         )
     return api
 
@@ -149,12 +139,17 @@ def why_graph(model: CheckedModel) -> tuple[str, Span]:
 def render_script(
     model: CheckedModel, spec_path: str, api: str = "auto", data_dir: str | None = None
 ) -> str:
-    """The black-formatted script for `model`; `data_dir` holds Keras's dataset files."""
+    """The black-formatted script for `model`; `data_dir` holds Keras's dataset files.
+
+    Raises GenError with every problem found: the API asked for, and each layer
+    the table of emitters cannot write."""
     import black
 
-    p = program(model, dataset_files(model, data_dir))
+    problems = Problems()
+    api = api_of(model, api, problems)
+    p = program(model, dataset_files(model, data_dir), problems=problems)
     validates = any(k == "validation_data" for k, _ in p.fit_kwargs)
-    template = environment().get_template(f"{api_of(model, api)}.py.j2")
+    template = environment().get_template(f"{api}.py.j2")
     source = template.render(
         p=p,
         uses=uses(p),

@@ -23,17 +23,21 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nnspec.check.graph import inner_layers
 from nnspec.check.model import CheckedModel
 from nnspec.check.pipeline import compile_text
 from nnspec.diagnostics.records import NO_SPAN
+from nnspec.errors import InternalError, NnspecError
+from nnspec.files import open_input
 from nnspec.keras.calls import class_name
 from nnspec.syntax import ir
 from nnspec.syntax.parser import STATEMENT_KEYWORDS
 from nnspec.vocab.argtypes import ArgError, IntTuple, Named, Optional
 from nnspec.vocab.catalog import CONSTRAINTS, INITIALIZERS, REGULARIZERS
 from nnspec.vocab.layers.registry import LAYERS, LayerArg, LayerType, ShapeError, resolve_layer
-from nnspec.vocab.params import Param
-from nnspec.vocab.reference import show_value
+from nnspec.vocab.naming import AutoNames, snake_case
+from nnspec.vocab.params import KERAS_ONLY, Param
+from nnspec.vocab.values import show_value
 
 RESERVED = STATEMENT_KEYWORDS | {"true", "True", "false", "False", "None"}
 MAX_LINE = 96  # chains longer than this are split at a layer name
@@ -80,24 +84,16 @@ KERAS_DEFAULTS: dict[str, dict[str, object]] = {
 }
 _CATALOGS = {"initializer": INITIALIZERS, "regularizer": REGULARIZERS, "constraint": CONSTRAINTS}
 
-# Layer config keys nnspec has no parameter for, ignored at these (Keras's default) values.
-_ANY = object()
-_KERAS_ONLY = {
-    "name": _ANY,
-    "quantization_config": None,
-    "activity_regularizer": None,
-    "zero_output_for_mask": False,
-}
 _IDENTITY_KEYS = {"name", "shared_object_id", "build_config"}  # not part of what a layer does
 _CALL_KWARGS = {"training": (None, False), "mask": (None,)}
 
 
-class ImportFailed(Exception):
+class ImportFailed(NnspecError):
     """The file cannot be imported; `problems` lists every reason found."""
 
     def __init__(self, problems: list[str], hint: str | None = None):
-        super().__init__("\n".join(problems))
-        self.problems, self.hint = problems, hint
+        super().__init__("\n".join(problems), [hint] if hint else [])
+        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -113,32 +109,17 @@ class Imported:
 def read_config(path: str | Path) -> dict:
     """The model config of a `.keras`, `.h5` or `to_json()` file (format by content)."""
     path = Path(path)
-    try:
-        if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as archive:
-                if "config.json" not in archive.namelist():
-                    raise ImportFailed([f"{path.name} is a zip file without config.json"])
-                text = archive.read("config.json")
-        elif path.read_bytes()[:8] == b"\x89HDF\r\n\x1a\n":
-            import h5py
-
-            with h5py.File(path, "r") as h5:
-                text = h5.attrs.get("model_config")
-                if text is None:
-                    raise ImportFailed(
-                        [f"{path.name} has no model config"],
-                        "a weights-only file (`save_weights`) holds no architecture",
-                    )
-                if h5.attrs.get("keras_version") is not None:
-                    _check_version(str(h5.attrs["keras_version"]))
-        else:
-            text = path.read_bytes()
-        config = json.loads(text)
-    except (OSError, zipfile.BadZipFile, UnicodeDecodeError, ValueError) as err:
-        raise ImportFailed(
-            [f"cannot read {path.name}: {err}"],
-            "expected a .keras file, an .h5 file or the JSON of model.to_json()",
-        ) from None
+    with open_input(path) as f:  # a file that cannot be read is a usage error
+        head = f.read(8)
+        f.seek(0)
+        try:
+            text = _config_text(f, head, path.name)
+            config = json.loads(text)
+        except (OSError, zipfile.BadZipFile, UnicodeDecodeError, ValueError) as err:
+            raise ImportFailed(
+                [f"cannot read {path.name}: {err}"],
+                "expected a .keras file, an .h5 file or the JSON of model.to_json()",
+            ) from None
     if not isinstance(config, dict) or "class_name" not in config:
         raise ImportFailed(
             [f"{path.name} is not a Keras model config"],
@@ -146,6 +127,30 @@ def read_config(path: str | Path) -> dict:
         )
     _check_version(str(config.get("keras_version", "3")))
     return config
+
+
+def _config_text(f, head: bytes, name: str) -> bytes:
+    """The JSON text of the model config in the open file `f`: the `config.json` of a
+    `.keras` zip, the `model_config` of an `.h5` file, or the whole file."""
+    if head.startswith(b"PK"):
+        with zipfile.ZipFile(f) as archive:  # only config.json is read, not the weights
+            if "config.json" not in archive.namelist():
+                raise ImportFailed([f"{name} is a zip file without config.json"])
+            return archive.read("config.json")
+    if head == b"\x89HDF\r\n\x1a\n":
+        import h5py
+
+        with h5py.File(f, "r") as h5:
+            text = h5.attrs.get("model_config")
+            if text is None:
+                raise ImportFailed(
+                    [f"{name} has no model config"],
+                    "a weights-only file (`save_weights`) holds no architecture",
+                )
+            if h5.attrs.get("keras_version") is not None:
+                _check_version(str(h5.attrs["keras_version"]))
+            return text
+    return f.read()
 
 
 def _check_version(version: str) -> None:
@@ -173,9 +178,9 @@ def import_config(config: dict, source: str = "the model") -> Imported:
     result = compile_text(text)
     if not result.ok or result.model is None:
         found = "; ".join(f"{d.code} {d.message}" for d in result.errors)
-        raise ImportFailed([f"internal error: the imported spec does not check: {found}"])
+        raise InternalError(f"the imported spec does not check: {found}")
     if model.edges() != _checked_edges(result.model):
-        raise ImportFailed(["internal error: the imported spec does not reproduce the graph"])
+        raise InternalError("the imported spec does not reproduce the graph")
     return Imported(text, result.model, tuple(model.notes))
 
 
@@ -185,7 +190,7 @@ def _format(text: str) -> str:
     try:
         return format_text(text)
     except FormatError as err:
-        raise ImportFailed([f"internal error: the imported spec does not parse: {err}"]) from None
+        raise InternalError(f"the imported spec does not parse: {err}") from None
 
 
 # ---- the model, as read ------------------------------------------------------------
@@ -251,20 +256,21 @@ class _Model:
         return "\n".join(lines) + "\n"
 
     def _sequential_items(self) -> list[str]:
-        """Each layer, named only where nnspec's default name would differ."""
-        taken, counters, items = set(self.inputs), {}, []
+        """Each layer, named only where nnspec's default name would differ
+        (counted as the checker counts them, `check/graph.py`)."""
+        auto_names, taken, items = AutoNames(), set(self.inputs), []
         for layer in self.layers.values():
-            prefix = LAYERS[layer.call.name].snake_name
-            n = counters.get(prefix, 0)
-            while (auto := prefix if n == 0 else f"{prefix}_{n}") in taken:
-                n += 1
-            if auto == layer.name:
-                counters[prefix] = n + 1
-                taken.add(auto)
+            for prefix in inner_layers(layer.call):
+                auto_names.count(prefix)
+            kind = LAYERS[layer.call.name]
+            if auto_names.peek(kind.snake_name, taken) == layer.name:
+                auto_names.take(kind.snake_name, taken)
                 items.append(f"    {_show_call(layer.call)}")
             else:
-                taken.add(layer.name)
                 items.append(f"    {layer.name} = {_show_call(layer.call)}")
+            taken.add(layer.name)
+            for prefix in kind.builds:
+                auto_names.count(prefix)
         return items
 
     def _ref(self, ref: Ref) -> str:
@@ -402,15 +408,10 @@ def _show_call(call: ir.Call) -> str:
     return f"{call.name}({', '.join(parts)})"
 
 
-def _snake(name: str) -> str:
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z0-9])([A-Z])", r"\1_\2", name).lower()
-
-
 def _named_class(kind: str, cls: str) -> str | None:
     """The catalog name of a Keras initializer/regularizer/constraint class."""
     names = [n for n in _CATALOGS[kind] if class_name(n) == cls]
-    names.sort(key=lambda n: n != _snake(cls))  # `random_normal` before `normal`
+    names.sort(key=lambda n: n != snake_case(cls))  # `random_normal` before `normal`
     return names[0] if names else None
 
 
@@ -653,7 +654,7 @@ class _Reader:
             return None
         params = {p.name: p for p in kind.params}
         for key, value in config.items():
-            if key in params or (key in _KERAS_ONLY and _KERAS_ONLY[key] in (_ANY, value)):
+            if key in params or (key in KERAS_ONLY and KERAS_ONLY[key].ignores(value)):
                 continue
             if key == "zero_output_for_mask" and wrapped:  # Bidirectional sets it
                 continue

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nnspec.check.model import CheckedModel, Data, TensorRef
-from nnspec.keras.calls import PyCall, call, identifier, layer_call, named_value
+from nnspec.keras.calls import PyCall, call, identifier, named_value
+from nnspec.keras.emitters import EMITTERS, LIST, SPREAD, Problems, emit
 from nnspec.vocab.layers import LAYERS
+from nnspec.vocab.naming import AutoNames
 from nnspec.vocab.params import Config
 from nnspec.vocab.settings import COMPILE, FIT, PerOutput
 
@@ -256,14 +258,15 @@ def _variables(model: CheckedModel) -> dict[str, str]:
     return names
 
 
-def _layer_calls(model: CheckedModel) -> dict[str, PyCall]:
-    """Each layer's constructor call, in the order the script makes them.
+def _layer_calls(model: CheckedModel, problems: Problems) -> dict[str, PyCall | None]:
+    """Each layer's constructor call, from the table of emitters, in the order the
+    script makes them (None for a layer the table cannot write: see `problems`).
 
     A layer the spec leaves unnamed keeps Keras's automatic name where Keras
     would pick nnspec's name; elsewhere (a name the spec gave another layer,
     layers wrapped in arguments counting too) the call names it.
     """
-    uids: dict[str, int] = {}  # Keras's counters: unnamed layers, inner ones first
+    auto_names = AutoNames()  # as Keras counts them: unnamed layers, inner ones first
 
     def count(value) -> None:
         if isinstance(value, (tuple, list)):
@@ -272,23 +275,24 @@ def _layer_calls(model: CheckedModel) -> dict[str, PyCall]:
         elif isinstance(value, PyCall):
             count([*value.args, *(v for _, v in value.kwargs)])
             if value.func.startswith("layers.") and "name" not in dict(value.kwargs):
-                prefix = LAYERS[value.func.removeprefix("layers.")].snake_name
-                uids[prefix] = uids.get(prefix, 0) + 1
+                auto_names.count(LAYERS[value.func.removeprefix("layers.")].snake_name)
 
-    calls: dict[str, PyCall] = {}
+    calls: dict[str, PyCall | None] = {}
     for node in model.nodes:
         layer = model.layers[node.layer]
         if node.layer in calls:
             continue
-        made = layer_call(layer.call)
+        made = calls[node.layer] = emit(layer.call, problems, layer.span)
+        if made is None:
+            continue
         count([*made.args, *(v for _, v in made.kwargs)])
-        prefix, n = layer.call.type.snake_name, uids.get(layer.call.type.snake_name, 0)
-        if layer.named or node.layer != (f"{prefix}_{n}" if n else prefix):
-            made = layer_call(layer.call, node.layer)
+        prefix = layer.call.type.snake_name
+        if layer.named or node.layer != auto_names.peek(prefix):
+            made = emit(layer.call, problems, layer.span, node.layer)
         else:
-            uids[prefix] = n + 1
+            auto_names.take(prefix)
         for inner in layer.call.type.builds:  # built on its first application
-            uids[inner] = uids.get(inner, 0) + 1
+            auto_names.count(inner)
         calls[node.layer] = made
     return calls
 
@@ -305,7 +309,7 @@ def _tensors(model: CheckedModel, var: dict[str, str], calls: dict[str, PyCall])
 
     out = []
     for node in model.nodes:
-        layer = model.layers[node.layer]
+        takes = EMITTERS[model.layers[node.layer].call.type.name].takes
         shared = applications[node.layer] > 1
         if shared:
             name = f"{var[node.layer]}_{node.app + 1}"
@@ -321,8 +325,8 @@ def _tensors(model: CheckedModel, var: dict[str, str], calls: dict[str, PyCall])
                 layer=var[node.layer],
                 call=calls[node.layer] if node.app == 0 else None,
                 inputs=tuple(expr(r) for r in node.inputs),
-                spread=layer.call.type.spread_inputs,
-                multi=layer.call.type.multi_input,
+                spread=takes == SPREAD,
+                multi=takes in (LIST, SPREAD),
                 inline=not shared,
             )
         )
@@ -334,12 +338,17 @@ def _action(model: CheckedModel, keyword: str):
 
 
 def program(
-    model: CheckedModel, data_files: tuple[str, ...] = (), out_dir: str | None = None
+    model: CheckedModel,
+    data_files: tuple[str, ...] = (),
+    out_dir: str | None = None,
+    problems: Problems | None = None,
 ) -> Program:
     """The steps of training `model`, for a template or for `run`.
 
     `data_files`: Keras's dataset files where they cannot be downloaded;
-    `out_dir`: the folder for files that callbacks write (`run`'s run folder).
+    `out_dir`: the folder for files that callbacks write (`run`'s run folder);
+    `problems`: what the caller found the target cannot express. Raises GenError
+    with those and every layer the table of emitters cannot write.
     """
     var = _variables(model)
     inputs = tuple(
@@ -357,7 +366,9 @@ def program(
         )
         for i in model.inputs
     )
-    calls = _layer_calls(model)
+    problems = Problems() if problems is None else problems
+    calls = _layer_calls(model, problems)
+    problems.check()
     layers = tuple(calls[n.layer] for n in model.nodes) if model.sequential else ()
     tensors, outputs = _tensors(model, var, calls)  # a chain can be written with either API
     cfg = model.evaluate

@@ -7,8 +7,10 @@ import io
 import json
 from pathlib import Path
 
+from nnspec.errors import NnspecError
 
-class PredictError(Exception):
+
+class PredictError(NnspecError):
     """Bad model or input file; the message names it."""
 
 

@@ -14,22 +14,25 @@ import json
 import os
 import signal
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 from nnspec.check.model import CheckedModel
 from nnspec.check.summary import render_summary
 from nnspec.diagnostics.wording import did_you_mean
+from nnspec.errors import NnspecError
 from nnspec.files import write_atomic
 from nnspec.keras.builder import build_model, make
 from nnspec.keras.codegen import render_runtime
+from nnspec.keras.patches import multiworker_fit
 from nnspec.keras.plan import Program, Var, dataset_files, program
 
 EXIT_INTERRUPTED = 130
 
 
-class RunError(Exception):
-    """A run that cannot start or go on; the message says why and what to do."""
+class RunError(NnspecError):
+    """A run that cannot start or go on; the message says why, the hints what to do."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ def check_files(p: Program, data_dir: str | None) -> None:
                 if d.files
                 else "paths in a spec are relative to the working directory"
             )
-            raise RunError(f"data file not found{where}: {path}\n  hint: {hint}")
+            raise RunError(f"data file not found{where}: {path}", [hint])
     if d.loader == "csv":
         _check_columns(d.path, d.label, d.delimiter)
     if d.loader == "npz":
@@ -91,13 +94,17 @@ def check_files(p: Program, data_dir: str | None) -> None:
 
 
 def _check_columns(path: str, label: str, delimiter: str) -> None:
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        header = next(csv.reader(f, delimiter=delimiter), [])
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            header = next(csv.reader(f, delimiter=delimiter), [])
+    except OSError as err:
+        raise RunError(f"{path}: cannot read it: {err.strerror or err}") from None
+    except UnicodeDecodeError:
+        raise RunError(f"{path}: not UTF-8 text") from None
     if label not in header:
-        hints = did_you_mean(label, header)
         raise RunError(
-            f"{path}: no column `{label}` in the header ({', '.join(header) or 'empty'})"
-            + (f"\n  hint: {hints[0]}" if hints else "")
+            f"{path}: no column `{label}` in the header ({', '.join(header) or 'empty'})",
+            did_you_mean(label, header),
         )
     if len(header) < 2:
         raise RunError(f"{path}: no feature columns besides the label `{label}`")
@@ -248,54 +255,11 @@ def select_devices(tf, opts: Options):
     return made, f"{where}, strategy {strategy}", bool(gpus)
 
 
-def _work_around_keras_multiworker(net) -> None:
-    """Keras 3 (3.15 checked) fails under MultiWorkerMirroredStrategy in two
-    places that only concern logs: the symbolic build reduces the first batch,
-    and the epoch logs are averaged along an axis scalars do not have. The model
-    is built already, so the strategy comes from the enclosing scope; logs are
-    averaged over the local replicas (gradients are all-reduced by the strategy
-    as always, so every worker keeps the same weights)."""
-    from keras.src.backend.tensorflow import trainer
-
-    net._distribute_strategy = None
-    trainer._collective_all_reduce_multi_worker = lambda strategy: False
-
-
 def train(spec_path: str, text: str, model: CheckedModel, opts: Options, echo) -> Path:
     """The whole run of `model`, compiled from `text` (the spec, overrides applied);
     returns the run folder. Raises RunError, or exits on interrupt."""
-    if model.data is None:
-        raise RunError("the spec has no `data` statement: nothing to train on")
-    if model.compile is None:
-        raise RunError("the spec has no `compile` block: a loss and an optimizer are needed")
-    data_dir = opts.data_dir or os.environ.get("NNSPEC_DATA_DIR")
-    folder = run_dir(model, opts)
-    p = program(model, dataset_files(model, data_dir), str(folder))
-    check_files(p, data_dir)
-    if opts.resume and not (folder / "backup").is_dir():
-        raise RunError(f"nothing to resume in {folder}: no checkpoint of an interrupted run")
-    if not opts.resume and folder.exists() and any(folder.iterdir()):
-        raise RunError(f"{folder} already holds a run; pick another --out, or --resume it")
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if opts.device == "cpu":
-        os.environ["CUDA_VISIBLE_DEVICES"] = "-1"
-    import absl.logging
-    import keras
-    import tensorflow as tf
-
-    absl.logging.set_verbosity(absl.logging.ERROR)  # e.g. "HDF5 is legacy" for a `.h5` save
-
-    strategy, where, on_gpu = select_devices(tf, opts)
-    if p.seed is not None:
-        keras.utils.set_random_seed(p.seed)
-        tf.config.experimental.enable_op_determinism()
-    if opts.mixed_precision:
-        if on_gpu:
-            keras.mixed_precision.set_global_policy("mixed_float16")
-        else:
-            echo("note: --mixed-precision needs a GPU; training in float32")
-
+    folder, p = _prepare(model, opts)
+    keras, strategy, where = _start_tensorflow(p, opts, echo)
     namespace, arrays = load(p)
     check_arrays(model, p, arrays)
     (x_train, y_train), (x_test, y_test) = arrays
@@ -321,16 +285,14 @@ def train(spec_path: str, text: str, model: CheckedModel, opts: Options, echo) -
         ]
         if opts.quiet:
             fit_kwargs["verbose"] = 0
-        if opts.strategy == "multiworker":
-            _work_around_keras_multiworker(net)
-        with strategy.scope():
+        patched = multiworker_fit(net) if opts.strategy == "multiworker" else nullcontext()
+        with strategy.scope(), patched:
             net.fit(x_train, y_train, **fit_kwargs)
-    epochs = fit_kwargs.get("epochs", 1)
     if interrupt.requested:
         done = len(next(iter(history.values()), []))
         echo(
-            f"\ninterrupted: {done} of {epochs} epochs done, saved in {folder}\n"
-            f"resume with: nnspec run {spec_path} --resume --out {folder}"
+            f"\ninterrupted: {done} of {fit_kwargs.get('epochs', 1)} epochs done, saved in "
+            f"{folder}\nresume with: nnspec run {spec_path} --resume --out {folder}"
         )
         raise SystemExit(EXIT_INTERRUPTED)
 
@@ -339,6 +301,59 @@ def train(spec_path: str, text: str, model: CheckedModel, opts: Options, echo) -
     model_file = folder / (Path(p.save).name if p.save else f"{model.name}.keras")
     net.save(model_file)
     write_atomic(folder / "metrics.json", json.dumps(results, indent=2) + "\n")
+    _write_curves_and_predictions(net, p, folder, namespace, history, x_test)
+    _write_manifest(folder, spec_path, model, model_file)
+    _remove_backup(folder)
+    echo(metrics_table(results))
+    echo(f"saved {model_file}")
+    return folder
+
+
+def _prepare(model: CheckedModel, opts: Options) -> tuple[Path, Program]:
+    """The run folder and the program, once everything checkable without TensorFlow is."""
+    if model.data is None:
+        raise RunError("the spec has no `data` statement: nothing to train on")
+    if model.compile is None:
+        raise RunError("the spec has no `compile` block: a loss and an optimizer are needed")
+    data_dir = opts.data_dir or os.environ.get("NNSPEC_DATA_DIR")
+    folder = run_dir(model, opts)
+    p = program(model, dataset_files(model, data_dir), str(folder))
+    check_files(p, data_dir)
+    if opts.resume and not (folder / "backup").is_dir():
+        raise RunError(f"nothing to resume in {folder}: no checkpoint of an interrupted run")
+    if not opts.resume and folder.exists() and any(folder.iterdir()):
+        raise RunError(f"{folder} already holds a run; pick another --out, or --resume it")
+    return folder, p
+
+
+def _start_tensorflow(p: Program, opts: Options, echo):
+    """Import TensorFlow quietly, pick the devices, seed and set the precision;
+    returns keras, the distribution strategy and a description of the devices."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if opts.device == "cpu":
+        os.environ["CUDA_VISIBLE_DEVICES"] = "-1"
+    import absl.logging
+    import keras
+    import tensorflow as tf
+
+    absl.logging.set_verbosity(absl.logging.ERROR)  # e.g. "HDF5 is legacy" for a `.h5` save
+
+    strategy, where, on_gpu = select_devices(tf, opts)
+    if p.seed is not None:
+        keras.utils.set_random_seed(p.seed)
+        tf.config.experimental.enable_op_determinism()
+    if opts.mixed_precision:
+        if on_gpu:
+            keras.mixed_precision.set_global_policy("mixed_float16")
+        else:
+            echo("note: --mixed-precision needs a GPU; training in float32")
+    return keras, strategy, where
+
+
+def _write_curves_and_predictions(
+    net, p: Program, folder: Path, namespace: dict, history: dict, x_test
+) -> None:
+    """The training curves plot, and the test predictions if the spec asks for them."""
     if history:
         namespace["plot_history"](
             history, str(folder / (Path(p.plot).name if p.plot else "curves.png"))
@@ -347,6 +362,10 @@ def train(spec_path: str, text: str, model: CheckedModel, opts: Options, echo) -
         import numpy as np
 
         np.savetxt(folder / Path(p.predict).name, net.predict(x_test, verbose=0), delimiter=",")
+
+
+def _write_manifest(folder: Path, spec_path: str, model: CheckedModel, model_file: Path) -> None:
+    """run.json: what `nnspec predict` needs to use the saved model."""
     manifest = {
         "spec": str(spec_path),
         "model": model_file.name,
@@ -354,10 +373,6 @@ def train(spec_path: str, text: str, model: CheckedModel, opts: Options, echo) -
         "classes": model.data.info.classes,
     }
     write_atomic(folder / "run.json", json.dumps(manifest, indent=2) + "\n")
-    _remove_backup(folder)
-    echo(metrics_table(results))
-    echo(f"saved {model_file}")
-    return folder
 
 
 def _remove_backup(folder: Path) -> None:

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 from lark.exceptions import LarkError
 
-from nnspec.check.checker import INPUT_PARAMS
 from nnspec.lsp.analysis import BLOCK_SETTINGS, callee
 from nnspec.lsp.hover import default_text
 from nnspec.lsp.symbols import Definition
@@ -18,7 +17,7 @@ from nnspec.syntax.parser import STATEMENT_KEYWORDS, lark_parser
 from nnspec.vocab.argtypes import AnyOf, ArgType, Bool, Choice, Named, Optional, TupleOf
 from nnspec.vocab.layers.registry import LayerArg, layer_types
 from nnspec.vocab.params import Param
-from nnspec.vocab.settings import CalleeArg, PerOutputArg, Validation
+from nnspec.vocab.settings import INPUT_PARAMS, CalleeArg, PerOutputArg, Validation
 from nnspec.vocab.sources import SOURCES
 
 _OPENERS = {"LPAR", "LSQB", "LBRACE"}

@@ -10,7 +10,8 @@ from nnspec.lsp.analysis import BLOCK_SETTINGS, Analysis, Document, callee
 from nnspec.lsp.symbols import LayerSite, call_at, contains, walk
 from nnspec.syntax import ir
 from nnspec.vocab.layers.registry import LAYERS, show
-from nnspec.vocab.params import REQUIRED, Param
+from nnspec.vocab.params import Param
+from nnspec.vocab.values import show_value
 
 
 def hover(doc: Document, line: int, column: int) -> tuple[str, Span] | None:
@@ -168,17 +169,7 @@ def _describe(param: Param) -> str:
 
 
 def default_text(param: Param) -> str:
-    return "required" if param.default is REQUIRED else f"default `{literal(param.default)}`"
-
-
-def literal(value) -> str:
-    """A default value as a spec writes it: `true`, `None`, `(1, 1)`, `relu`."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, tuple):
-        inner = ", ".join(literal(v) for v in value)
-        return f"({inner},)" if len(value) == 1 else f"({inner})"
-    return str(value)
+    return "required" if param.required else f"default `{show_value(param.default, param)}`"
 
 
 def _param(params: tuple[Param, ...], name: str) -> Param | None:

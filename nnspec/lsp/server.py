@@ -264,12 +264,18 @@ def on_document_symbol(
 def on_formatting(ls: NnspecServer, params: types.DocumentFormattingParams) -> list[types.TextEdit]:
     """The whole text, formatted; no edit when it does not parse (the
     diagnostics say why) or is formatted already."""
+    from nnspec.errors import InternalError
     from nnspec.syntax.fmt import FormatError, format_text
 
     analysis = ls.document(params.text_document.uri).current
     try:
         formatted = format_text(analysis.text)
     except FormatError:
+        return []
+    except InternalError as err:  # a bug in fmt: say so, leave the text as it is
+        ls.window_show_message(
+            types.ShowMessageParams(types.MessageType.Error, f"nnspec fmt: {err.message}")
+        )
         return []
     if formatted == analysis.text:
         return []

@@ -15,12 +15,12 @@ import sys
 import warnings
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 from lark import Token, Tree
 
 from nnspec.diagnostics.records import Diagnostic
 from nnspec.diagnostics.wording import plural
+from nnspec.errors import InternalError, NnspecError, internal_error
 from nnspec.syntax.parser import lark_parser, parse
 
 WIDTH = 100
@@ -36,8 +36,9 @@ _STATEMENT_GROUPS = {
 }  # a blank line between groups; compile, fit and the actions form the last one
 
 
-class FormatError(Exception):
-    """The text has syntax errors; it is not formatted (formatting never loses text)."""
+class FormatError(NnspecError):
+    """The text has syntax errors, its `diagnostics`; it is not formatted (formatting never
+    loses text)."""
 
     def __init__(self, diagnostics: list[Diagnostic]):
         super().__init__("; ".join(d.message for d in diagnostics) or "syntax error")
@@ -45,7 +46,8 @@ class FormatError(Exception):
 
 
 def format_text(text: str) -> str:
-    """The canonical layout of `text`; raises FormatError if it has syntax errors."""
+    """The canonical layout of `text`; raises FormatError if it has syntax errors, and
+    InternalError if the layout would not keep its tokens and comments (a bug)."""
     parsed = parse(text)
     if parsed.diagnostics or parsed.tree is None:
         raise FormatError(parsed.diagnostics)
@@ -58,7 +60,7 @@ def format_text(text: str) -> str:
     result = _render(_Layout(text, tokens).document(tree))
     # Like black's safety check: the same tokens and comments, and still no syntax error.
     if _fingerprint(result) != _fingerprint(text, tokens) or parse(result).diagnostics:
-        raise RuntimeError("nnspec fmt would change the spec; please report this")
+        raise InternalError("formatting would change the spec's tokens or comments")
     return result
 
 
@@ -66,9 +68,13 @@ def format_paths(files: list[str], check: bool, diff: bool, colour: bool = False
     """`nnspec fmt`: format each file (`-`: stdin to stdout); the exit status.
 
     Files change in place, atomically and only when their text changes, unless `check`
-    or `diff`. Messages go to stderr, diffs and formatted stdin to stdout.
+    or `diff`. Messages go to stderr, diffs and formatted stdin to stdout. A file that
+    cannot be read is a usage error (UsageError), raised before any file changes.
     """
-    outcomes = Counter(_format_path(path, check, diff, colour) for path in files)
+    from nnspec.files import read_input
+
+    sources = [(path, read_input(path)) for path in files]
+    outcomes = Counter(_format_path(path, data, check, diff, colour) for path, data in sources)
     changed, same = outcomes["changed"], outcomes["same"]
     failed = outcomes["failed"] + outcomes["bug"]
     would = "would be " if check or diff else ""
@@ -83,25 +89,24 @@ def format_paths(files: list[str], check: bool, diff: bool, colour: bool = False
     return 1 if failed or (check and changed) else 0
 
 
-def _format_path(path: str, check: bool, diff: bool, colour: bool) -> str:
-    """Format one file; what happened: changed, same, failed or bug."""
+def _format_path(path: str, data: bytes, check: bool, diff: bool, colour: bool) -> str:
+    """Format one file, read as `data`; what happened: changed, same, failed or bug."""
     from nnspec.diagnostics.formats import render_text
     from nnspec.files import unified_diff, write_atomic
 
     shown = "<stdin>" if path == "-" else path
     try:
-        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
         text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        print(f"{shown}: error: cannot format: not UTF-8 ({err.reason})", file=sys.stderr)
+        return "failed"
+    try:
         new = format_text(text)
     except FormatError as err:
         print(render_text(shown, err.diagnostics, text, colour=colour), file=sys.stderr)
         return "failed"
-    except (OSError, UnicodeDecodeError) as err:
-        reason = err.strerror if isinstance(err, OSError) else f"not UTF-8 ({err.reason})"
-        print(f"{shown}: error: cannot format: {reason}", file=sys.stderr)
-        return "failed"
-    except Exception as err:  # noqa: BLE001  (a bug in nnspec, reported, never a traceback)
-        print(f"{shown}: internal error: {type(err).__name__}: {err}", file=sys.stderr)
+    except Exception as err:  # noqa: BLE001  (a bug in nnspec: E900, never a traceback)
+        print(render_text(shown, [internal_error(err)], text, colour=colour), file=sys.stderr)
         return "bug"
     if path == "-" and not (check or diff):
         sys.stdout.write(new)

@@ -1,6 +1,10 @@
 """The IR: plain frozen dataclasses, one per grammar rule, each with its span.
 
 Built from the parse tree by `lower.py`; nothing here knows about Lark.
+
+Nodes compare (and hash) by identity, `eq=False`: each node is one place in
+one file, and the generated `__eq__` and `__hash__` cost a third of the time
+to create these classes, paid by every process start.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from nnspec.diagnostics.records import Span
 # ---- values ----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Const:
     """A number, string, boolean or None."""
 
@@ -20,7 +24,7 @@ class Const:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Ident:
     """A bare name used as a value: `relu`, `one_hot`, `test`."""
 
@@ -28,14 +32,14 @@ class Ident:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Kwarg:
     name: str
     value: Value
     span: Span  # of the name
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Call:
     """`name(positional, keyword=value)`: layers, optimizers, callbacks, sources."""
 
@@ -46,7 +50,7 @@ class Call:
     name_span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Seq:
     """A tuple `(a, b)` or a list `[a, b]`."""
 
@@ -55,14 +59,14 @@ class Seq:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Entry:
     key: str | int
     value: Value
     span: Span  # of the key
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Mapping:
     """`{ key: value, ... }`: settings blocks and per-output dictionaries."""
 
@@ -93,21 +97,21 @@ def plain(value: Value):
 # ---- statements ------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class ModelDecl:
     name: str
     description: str | None
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class DataDecl:
     source: Call
     settings: Mapping | None
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class InputDecl:
     name: str
     shape: Value
@@ -115,7 +119,7 @@ class InputDecl:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Ref:
     """A layer or input name in an edge; `name.1` picks output 1."""
 
@@ -124,7 +128,7 @@ class Ref:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class RefList:
     """`[a, b]`: inputs of a merge layer, in order."""
 
@@ -132,7 +136,7 @@ class RefList:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class LayerDecl:
     """`Dense(10)` or `head = Dense(10)`."""
 
@@ -141,7 +145,7 @@ class LayerDecl:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Chain:
     """`a -> b -> c`; an element may be a name, an inline layer or a list."""
 
@@ -149,26 +153,26 @@ class Chain:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Sequential:
     layers: tuple[LayerDecl, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Graph:
     layers: tuple[LayerDecl, ...]
     chains: tuple[Chain, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class OutputDecl:
     refs: tuple[Ref, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Settings:
     """`compile { ... }`, `fit { ... }`, `evaluate { ... }`."""
 
@@ -177,7 +181,7 @@ class Settings:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Action:
     """After training: `evaluate`, `save "m.keras"`, `plot "c.png"`, `predict "p.csv"`."""
 
@@ -187,7 +191,7 @@ class Action:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Spec:
     """A whole `.nn` file."""
 

@@ -6,6 +6,7 @@ declared with one of these types; a failed check raises `ArgError`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -110,6 +111,10 @@ class Float(ArgType):
         if not isinstance(value, ir.Const) or type(value.value) not in (int, float):
             self.fail(value)
         v = float(value.value)
+        if not math.isfinite(v):  # a literal beyond float range, such as 1e999
+            raise ArgError(
+                f"expected {self.describe}, found a number too large for a float", "E106"
+            )
         bad = (self.low is not None and (v < self.low or (self.open_low and v == self.low))) or (
             self.high is not None and (v > self.high or (self.open_high and v == self.high))
         )
@@ -289,6 +294,9 @@ class Named(ArgType):
                     raise ArgError(f"`{word}` has no argument `{kw.name}`", "E102", hints)
             if len(value.args) > max(1, len(allowed)) or (value.args and not allowed):
                 raise ArgError(f"too many arguments to `{word}`", "E107")
+            for arg in (*value.args, *(kw.value for kw in value.kwargs)):
+                if isinstance(arg, ir.Const) and isinstance(arg.value, float):
+                    Float().convert(arg)  # finite: a script cannot write 1e999
             return value
         return word
 

@@ -11,11 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from nnspec.check.checker import INPUT_PARAMS
 from nnspec.diagnostics.codes import CODES
-from nnspec.diagnostics.records import NO_SPAN
-from nnspec.syntax import ir
-from nnspec.vocab.argtypes import ArgError
 from nnspec.vocab.catalog import (
     ACTIVATIONS,
     CALLBACKS,
@@ -31,8 +27,9 @@ from nnspec.vocab.catalog import (
 from nnspec.vocab.layers import layer_types
 from nnspec.vocab.layers.registry import COMMON, LayerType
 from nnspec.vocab.params import Param
-from nnspec.vocab.settings import COMPILE, EVALUATE, FIT
+from nnspec.vocab.settings import COMPILE, EVALUATE, FIT, INPUT_PARAMS
 from nnspec.vocab.sources import SETTINGS, SOURCES
+from nnspec.vocab.values import show_value
 
 # Categories in reading order; any other category follows, alphabetically.
 CATEGORY_ORDER = (
@@ -72,32 +69,6 @@ def cell(text: str) -> str:
 def first_line(doc: str) -> str:
     """The first paragraph of a docstring, on one line."""
     return " ".join(doc.strip().split("\n\n")[0].split())
-
-
-def _takes_bare_word(param: Param, word: str) -> bool:
-    try:
-        param.type.convert(ir.Ident(word, NO_SPAN))
-    except (ArgError, AttributeError, TypeError, ValueError):
-        return False
-    return True
-
-
-def show_value(value: object, param: Param | None = None) -> str:
-    """A value in nnspec syntax: `true`, `None`, `(1, 1)`, `relu` or `"logs"`."""
-    if value is None or isinstance(value, bool):
-        return {None: "None", True: "true", False: "false"}[value]
-    if isinstance(value, str):
-        if param is not None and value.isidentifier() and _takes_bare_word(param, value):
-            return value
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, (tuple, list)):
-        if not value:
-            return "[]"
-        inner = ", ".join(show_value(v) for v in value)
-        return f"({inner},)" if len(value) == 1 else f"({inner})"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {show_value(v)}" for k, v in value.items()) + "}"
-    return repr(value)
 
 
 def show_param(param: Param) -> str:

@@ -1,4 +1,4 @@
-"""The settings of `compile`, `fit` and `evaluate`, declared like layer arguments."""
+"""The settings of `input`, `compile`, `fit` and `evaluate`, declared like layer arguments."""
 
 from __future__ import annotations
 
@@ -6,8 +6,19 @@ from dataclasses import dataclass
 
 from nnspec.diagnostics.wording import did_you_mean
 from nnspec.syntax import ir
-from nnspec.vocab.argtypes import ArgError, ArgType, Bool, Float, Int, Named, Optional, TupleOf
-from nnspec.vocab.catalog import CALLBACKS, METRICS, Callee, loss_kwargs
+from nnspec.vocab.argtypes import (
+    SHAPE,
+    ArgError,
+    ArgType,
+    Bool,
+    Choice,
+    Float,
+    Int,
+    Named,
+    Optional,
+    TupleOf,
+)
+from nnspec.vocab.catalog import CALLBACKS, METRICS, OPTIMIZERS, Callee, loss_kwargs
 from nnspec.vocab.params import Config, Param, bind
 
 
@@ -88,15 +99,9 @@ class PerOutputArg(ArgType):
         return PerOutput(single=self.item.convert(value))
 
 
-def _optimizers():
-    from nnspec.vocab.catalog import OPTIMIZERS
-
-    return OPTIMIZERS
-
-
 LOSS = Named("loss", loss_kwargs, code="E109")
 METRIC = Named("metric", lambda: METRICS, code="E111")
-OPTIMIZER = CalleeArg("optimizer", _optimizers(), "E110")
+OPTIMIZER = CalleeArg("optimizer", OPTIMIZERS, "E110")
 CALLBACK = CalleeArg("callback", CALLBACKS, "E112")
 
 
@@ -131,6 +136,11 @@ class ClassWeights(ArgType):
         return {e.key: Float(0.0).convert(e.value) for e in value.entries}
 
 
+DTYPES = ("float32", "float16", "bfloat16", "float64", "int32", "int64", "uint8", "bool")
+INPUT_PARAMS = (
+    Param("shape", SHAPE, doc="shape of one sample, None for a variable size"),
+    Param("dtype", Choice(DTYPES), "float32", "element type", positional=False),
+)
 COMPILE = (
     Param("loss", PerOutputArg(LOSS), doc="loss function, or one per output"),
     Param("optimizer", OPTIMIZER, "rmsprop", "optimizer, e.g. `adam(learning_rate=1e-3)`"),

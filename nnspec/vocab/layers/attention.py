@@ -18,10 +18,11 @@ from nnspec.vocab.layers.registry import (
     check_initializer,
     known,
     prod,
-    register,
     show,
 )
 from nnspec.vocab.params import Param
+
+LAYER_TYPES: list[LayerType] = []  # this module's layers, in the order of the docs
 
 _SEED = Param("seed", Optional(Int()), None, "random seed of the dropout")
 
@@ -87,7 +88,7 @@ def _attention_weights(cfg, shapes):
     return Weights(int(cfg.use_scale) + int(cfg.score_mode == "concat"))
 
 
-register(
+LAYER_TYPES.append(
     LayerType(
         "Attention",
         (
@@ -197,7 +198,7 @@ def _mha_weights(cfg, shapes):
 _AXES = AnyOf((Int(), TupleOf(Int(), min_len=1)))
 _SHAPE = AnyOf((Int(1), TupleOf(Int(1), min_len=1)))
 
-register(
+LAYER_TYPES.append(
     LayerType(
         "MultiHeadAttention",
         (
@@ -250,7 +251,6 @@ register(
         weights=_mha_weights,
         min_inputs=2,
         max_inputs=3,
-        spread_inputs=True,
         category="attention",
         builds=("softmax", "dropout"),
     )

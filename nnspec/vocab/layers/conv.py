@@ -23,7 +23,6 @@ from nnspec.vocab.layers.registry import (
     Weights,
     bad_arg,
     kernel_params,
-    register,
     show,
 )
 from nnspec.vocab.layers.spatial import (
@@ -35,6 +34,8 @@ from nnspec.vocab.layers.spatial import (
     windowed,
 )
 from nnspec.vocab.params import Param
+
+LAYER_TYPES: list[LayerType] = []  # this module's layers, in the order of the docs
 
 
 def _strided_dilation(cfg, layer: str) -> None:
@@ -127,7 +128,7 @@ def _conv_weights(cfg, x, layer: str, rank: int):
 
 for _rank in (1, 2, 3):
     _name = f"Conv{_rank}D"
-    register(
+    LAYER_TYPES.append(
         LayerType(
             _name,
             (
@@ -194,7 +195,7 @@ for _rank in (1, 2, 3):
     _middle = (DATA_FORMAT, _output_padding(_rank))  # Conv3DTranspose's own order
     if _rank < 3:
         _middle = _middle[::-1]
-    register(
+    LAYER_TYPES.append(
         LayerType(
             _name,
             (
@@ -257,7 +258,7 @@ _SEPARABLE_PARAMS = (
 
 for _rank in (1, 2):
     _name = f"SeparableConv{_rank}D"
-    register(
+    LAYER_TYPES.append(
         LayerType(
             _name,
             (
@@ -296,7 +297,7 @@ def _depthwise_weights(cfg, x, layer: str, rank: int):
 
 for _rank in (1, 2):
     _name = f"DepthwiseConv{_rank}D"
-    register(
+    LAYER_TYPES.append(
         LayerType(
             _name,
             (

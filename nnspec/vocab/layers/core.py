@@ -20,10 +20,11 @@ from nnspec.vocab.layers.registry import (
     known,
     need_rank,
     prod,
-    register,
     show,
 )
 from nnspec.vocab.params import Param
+
+LAYER_TYPES: list[LayerType] = []  # this module's layers, in the order of the docs
 
 # ---- Dense -----------------------------------------------------------------
 
@@ -51,7 +52,7 @@ def _dense_lint(cfg, x):
     return []
 
 
-register(
+LAYER_TYPES.append(
     LayerType(
         "Dense",
         (Param("units", Int(1), doc="number of output units"), *kernel_params(rank=2)),
@@ -64,7 +65,7 @@ register(
 
 # ---- activations -----------------------------------------------------------
 
-register(
+LAYER_TYPES.append(
     LayerType(
         "Activation",
         (Param("activation", ACTIVATION.inner, doc="the activation function"),),
@@ -73,7 +74,7 @@ register(
         category="activation",
     )
 )
-register(
+LAYER_TYPES.append(
     LayerType(
         "Softmax",
         (Param("axis", Int(), -1, "axis along which the softmax is normalised"),),
@@ -83,7 +84,7 @@ register(
         activation="softmax",
     )
 )
-register(
+LAYER_TYPES.append(
     LayerType(
         "ReLU",
         (
@@ -96,7 +97,7 @@ register(
         category="activation",
     )
 )
-register(
+LAYER_TYPES.append(
     LayerType(
         "LeakyReLU",
         (Param("negative_slope", Float(0.0), 0.3, "slope for negative inputs"),),
@@ -105,7 +106,7 @@ register(
         category="activation",
     )
 )
-register(
+LAYER_TYPES.append(
     LayerType(
         "ELU",
         (Param("alpha", Float(), 1.0, "scale for the negative part"),),
@@ -131,7 +132,7 @@ def _prelu_weights(cfg, x):
     return Weights(prod(shape))
 
 
-register(
+LAYER_TYPES.append(
     LayerType(
         "PReLU",
         (
@@ -152,7 +153,7 @@ register(
 _RATE = Param("rate", Float(0.0, 1.0), doc="fraction of inputs to drop")
 _SEED = Param("seed", Optional(Int()), None, "random seed", positional=False)
 
-register(
+LAYER_TYPES.append(
     LayerType(
         "Dropout",
         (
@@ -180,7 +181,7 @@ def _spatial_dropout(rank: int, name: str):
     return output
 
 
-register(
+LAYER_TYPES.append(
     LayerType(
         "SpatialDropout1D",
         (_RATE, _SEED),
@@ -190,7 +191,7 @@ register(
         common=("dtype",),
     )
 )
-register(
+LAYER_TYPES.append(
     LayerType(
         "SpatialDropout2D",
         (_RATE, DATA_FORMAT, _SEED),
@@ -200,7 +201,7 @@ register(
         common=("dtype",),
     )
 )
-register(
+LAYER_TYPES.append(
     LayerType(
         "GaussianNoise",
         (Param("stddev", Float(0.0, 1.0), doc="standard deviation of the noise"), _SEED),
@@ -220,7 +221,7 @@ def _flatten_output(cfg, x):
     return (x[0], 1 if not rest else prod(rest))
 
 
-register(
+LAYER_TYPES.append(
     LayerType(
         "Flatten",
         (DATA_FORMAT,),
@@ -258,7 +259,7 @@ def _reshape_output(cfg, x):
     return (x[0], *target)
 
 
-register(
+LAYER_TYPES.append(
     LayerType(
         "Reshape",
         (
@@ -284,7 +285,7 @@ def _permute_output(cfg, x):
     return (x[0], *(x[d] for d in dims))
 
 
-register(
+LAYER_TYPES.append(
     LayerType(
         "Permute",
         (
@@ -304,7 +305,7 @@ def _repeat_output(cfg, x):
     return (x[0], cfg.n, x[1])
 
 
-register(
+LAYER_TYPES.append(
     LayerType(
         "RepeatVector",
         (Param("n", Int(1), doc="number of repetitions"),),
@@ -313,7 +314,7 @@ register(
         category="reshaping",
     )
 )
-register(
+LAYER_TYPES.append(
     LayerType(
         "Rescaling",
         (
@@ -333,7 +334,7 @@ def _embedding_output(cfg, x):
     return x + (cfg.output_dim,)
 
 
-register(
+LAYER_TYPES.append(
     LayerType(
         "Embedding",
         (

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from nnspec.syntax import ir
 from nnspec.vocab.argtypes import ArgError, ArgType, Bool, Int
-from nnspec.vocab.layers.registry import LayerType, ShapeError, bad_arg, register, show
+from nnspec.vocab.layers.registry import LayerType, ShapeError, bad_arg, show
 from nnspec.vocab.params import Param
+
+LAYER_TYPES: list[LayerType] = []  # this module's layers, in the order of the docs
 
 
 def _all(shapes) -> str:
@@ -79,7 +81,7 @@ _ELEMENTWISE = {
 }
 
 for _name, _doc in _ELEMENTWISE.items():
-    register(
+    LAYER_TYPES.append(
         LayerType(
             _name,
             (),
@@ -91,7 +93,7 @@ for _name, _doc in _ELEMENTWISE.items():
         )
     )
 
-register(
+LAYER_TYPES.append(
     LayerType(
         "Subtract",
         (),
@@ -135,7 +137,7 @@ def _concatenate_output(cfg, shapes):
     return tuple(out)
 
 
-register(
+LAYER_TYPES.append(
     LayerType(
         "Concatenate",
         (Param("axis", Int(), -1, "axis along which the inputs are joined (the batch axis is 0)"),),
@@ -202,7 +204,7 @@ def _dot_output(cfg, shapes):
     return out + (1,) if len(out) == 1 else out
 
 
-register(
+LAYER_TYPES.append(
     LayerType(
         "Dot",
         (

@@ -15,10 +15,11 @@ from nnspec.vocab.layers.registry import (
     bad_arg,
     check_initializer,
     prod,
-    register,
     show,
 )
 from nnspec.vocab.params import Param
+
+LAYER_TYPES: list[LayerType] = []  # this module's layers, in the order of the docs
 
 
 def _axis_size(x, axis: int, layer: str) -> int:
@@ -94,7 +95,7 @@ def _bn_weights(cfg, x):
     return Weights(trainable, n * (5 if cfg.renorm else 2))
 
 
-register(
+LAYER_TYPES.append(
     LayerType(
         "BatchNormalization",
         (
@@ -170,7 +171,7 @@ def _ln_weights(cfg, x):
     return Weights(n * (int(gamma) + int(beta)))
 
 
-register(
+LAYER_TYPES.append(
     LayerType(
         "LayerNormalization",
         (

@@ -5,9 +5,11 @@ from __future__ import annotations
 from functools import partial
 
 from nnspec.vocab.argtypes import Bool, IntTuple, Optional
-from nnspec.vocab.layers.registry import DATA_FORMAT, PADDING, LayerType, register
+from nnspec.vocab.layers.registry import DATA_FORMAT, PADDING, LayerType
 from nnspec.vocab.layers.spatial import SPATIAL_AXES, join_spatial, need_spatial, windowed
 from nnspec.vocab.params import Param
+
+LAYER_TYPES: list[LayerType] = []  # this module's layers, in the order of the docs
 
 # ---- MaxPooling / AveragePooling ---------------------------------------------------
 
@@ -42,7 +44,7 @@ for _mode, _short, _verb in (("Max", "Max", "maximum"), ("Average", "Avg", "aver
     for _rank in (1, 2, 3):
         _default = (2,) * _rank if _mode == "Max" else None  # AveragePooling has no default
         _name = f"{_mode}Pooling{_rank}D"
-        register(
+        LAYER_TYPES.append(
             LayerType(
                 _name,
                 _pool_params(_rank, _default),
@@ -72,7 +74,7 @@ _GLOBAL_PARAMS = (
 for _mode, _short, _verb in (("Max", "Max", "maximum"), ("Average", "Avg", "average")):
     for _rank in (1, 2, 3):
         _name = f"Global{_mode}Pooling{_rank}D"
-        register(
+        LAYER_TYPES.append(
             LayerType(
                 _name,
                 _GLOBAL_PARAMS,

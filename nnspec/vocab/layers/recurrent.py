@@ -23,10 +23,11 @@ from nnspec.vocab.layers.registry import (
     Weights,
     known,
     need_rank,
-    register,
     show,
 )
 from nnspec.vocab.params import Config, Param
+
+LAYER_TYPES: list[LayerType] = []  # this module's layers, in the order of the docs
 
 _SEED = Param("seed", Optional(Int()), None, "random seed of the dropout masks")
 
@@ -150,7 +151,7 @@ def rnn_weights(gates: int, bias: Callable[[Config], int]):
     return weights
 
 
-register(
+LAYER_TYPES.append(
     LayerType(
         "SimpleRNN",
         (
@@ -166,7 +167,7 @@ register(
     )
 )
 
-register(
+LAYER_TYPES.append(
     LayerType(
         "LSTM",
         (
@@ -184,7 +185,7 @@ register(
     )
 )
 
-register(
+LAYER_TYPES.append(
     LayerType(
         "GRU",
         (

@@ -12,14 +12,15 @@ Shapes are tuples that include the batch dimension (`None`), as Keras's
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import chain
 
 from nnspec.diagnostics.wording import did_you_mean
 from nnspec.syntax import ir
 from nnspec.vocab.argtypes import ArgError, ArgType, Bool, Choice, Named, Optional
 from nnspec.vocab.catalog import ACTIVATIONS, CONSTRAINTS, INITIALIZERS, REGULARIZERS
+from nnspec.vocab.naming import snake_case
 from nnspec.vocab.params import Config, Param, bind
 
 Shape = tuple  # of int | None, batch dimension first
@@ -40,9 +41,6 @@ class Weights:
 
     def __add__(self, other: Weights) -> Weights:
         return Weights(self.trainable + other.trainable, self.non_trainable + other.non_trainable)
-
-    def __mul__(self, k: int) -> Weights:
-        return Weights(self.trainable * k, self.non_trainable * k)
 
     @property
     def total(self) -> int:
@@ -76,7 +74,6 @@ class LayerType:
     max_inputs: int | None = 1
     lint: Callable[[Config, object], list[tuple[str, str]]] | None = None
     category: str = "core"
-    spread_inputs: bool = False  # called as layer(a, b), not layer([a, b])
     activation: str | None = None  # what the layer always applies, e.g. Softmax's softmax
     common: tuple[str, ...] = ("trainable", "dtype")  # which COMMON arguments Keras takes
     builds: tuple[str, ...] = ()  # unnamed layers Keras makes inside it: their names are taken
@@ -87,11 +84,13 @@ class LayerType:
 
     @property
     def snake_name(self) -> str:
-        """The default Keras layer name prefix (Keras's to_snake_case): `Conv2D` -> `conv2d`."""
-        name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", self.name)
-        return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+        """The prefix of Keras's automatic names for the layer: `Conv2D` -> `conv2d`."""
+        return snake_case(self.name)
 
 
+# Every layer type by name and by alias. Filled once, by nnspec/vocab/layers/__init__.py
+# from its explicit list of modules: Python runs that __init__ before any module of
+# the package can be imported from outside it.
 LAYERS: dict[str, LayerType] = {}
 
 COMMON = (
@@ -110,15 +109,18 @@ COMMON = (
 )
 
 
-def register(layer: LayerType) -> LayerType:
-    """Add a layer type to the registry (with the arguments every layer takes)."""
-    common = tuple(p for p in COMMON if p.name in layer.common)
-    full = LayerType(**{**layer.__dict__, "params": layer.params + common})
-    for key in (layer.name, *layer.aliases):
-        if key in LAYERS:
-            raise ValueError(f"layer {key} registered twice")
-        LAYERS[key] = full
-    return full
+def registry_of(*groups: Iterable[LayerType]) -> dict[str, LayerType]:
+    """The layer types of `groups` by name and alias, in order, each with the
+    arguments every layer takes."""
+    table: dict[str, LayerType] = {}
+    for layer in chain.from_iterable(groups):
+        common = tuple(p for p in COMMON if p.name in layer.common)
+        full = LayerType(**{**layer.__dict__, "params": layer.params + common})
+        for key in (layer.name, *layer.aliases):
+            if key in table:
+                raise ValueError(f"layer {key} registered twice")
+            table[key] = full
+    return table
 
 
 def layer_types() -> list[LayerType]:

@@ -10,9 +10,11 @@ from functools import partial
 
 from nnspec.syntax import ir
 from nnspec.vocab.argtypes import ArgError, ArgType, Choice, Int, IntTuple
-from nnspec.vocab.layers.registry import DATA_FORMAT, LayerType, ShapeError, register, show
+from nnspec.vocab.layers.registry import DATA_FORMAT, LayerType, ShapeError, show
 from nnspec.vocab.layers.spatial import SPATIAL_AXES, join_spatial, need_spatial
 from nnspec.vocab.params import Param
+
+LAYER_TYPES: list[LayerType] = []  # this module's layers, in the order of the docs
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ _UPSAMPLING_PARAMS = {
 
 for _rank in (1, 2, 3):
     _name = f"UpSampling{_rank}D"
-    register(
+    LAYER_TYPES.append(
         LayerType(
             _name,
             _UPSAMPLING_PARAMS[_rank],
@@ -106,7 +108,7 @@ _PADDING_PARAM = {
 
 for _rank in (1, 2, 3):
     _name = f"ZeroPadding{_rank}D"
-    register(
+    LAYER_TYPES.append(
         LayerType(
             _name,
             (_PADDING_PARAM[_rank], DATA_FORMAT),
@@ -144,7 +146,7 @@ _CROPPING_PARAMS = {
 
 for _rank in (1, 2, 3):
     _name = f"Cropping{_rank}D"
-    register(
+    LAYER_TYPES.append(
         LayerType(
             _name,
             _CROPPING_PARAMS[_rank],

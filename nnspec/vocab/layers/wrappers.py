@@ -12,10 +12,11 @@ from nnspec.vocab.layers.registry import (
     Weights,
     bad_arg,
     need_rank,
-    register,
     show,
 )
 from nnspec.vocab.params import Param
+
+LAYER_TYPES: list[LayerType] = []  # this module's layers, in the order of the docs
 
 
 def inner_weights(layer: LayerCall, x) -> Weights:
@@ -116,7 +117,7 @@ def _bidirectional_weights(cfg, x):
     return inner_weights(forward, x) + inner_weights(backward, x)
 
 
-register(
+LAYER_TYPES.append(
     LayerType(
         "Bidirectional",
         (
@@ -178,7 +179,7 @@ def _time_distributed_weights(cfg, x):
     return inner_weights(cfg.layer, _child_shape(cfg, x))
 
 
-register(
+LAYER_TYPES.append(
     LayerType(
         "TimeDistributed",
         (Param("layer", LayerArg(), doc="the layer applied to every time step, e.g. `Dense(8)`"),),
