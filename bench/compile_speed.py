@@ -36,10 +36,7 @@ from pathlib import Path
 import measure
 from measure import Sample, interleaved, section, spread, table
 
-try:
-    from nnspec.check.pipeline import compile_text
-except ModuleNotFoundError:  # the tree before the stage layout, measured for before/after figures
-    from nnspec.compiler import compile_text
+from nnspec.check.pipeline import compile_text
 
 SIZES = (10, 100, 1_000, 10_000)
 TARGET_10K_S = 1.0

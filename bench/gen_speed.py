@@ -32,12 +32,8 @@ TARGET_ALL_S = 1.0
 ALL_IN_ONE = """
 import json, time
 start = time.perf_counter(), time.process_time()
-try:
-    from nnspec.check.pipeline import compile_text
-    from nnspec.keras.codegen import render_script
-except ModuleNotFoundError:  # the tree before the stage layout, measured for before/after figures
-    from nnspec.compiler import compile_text
-    from nnspec.gen import render as render_script
+from nnspec.check.pipeline import compile_text
+from nnspec.keras.codegen import render_script
 def now():
     return time.perf_counter(), time.process_time()
 def since(t):

@@ -421,3 +421,14 @@ print("LOADED:", loaded)
     run = python("-c", code, cwd=ROOT)
     assert run.returncode == 0, run.stderr
     assert "LOADED: []" in run.stdout, run.stdout
+
+
+def test_public_entry_points():
+    """`nnspec.compile_text` (documented in docs/architecture.md) and `python -m nnspec`."""
+    import nnspec
+    from nnspec.check.pipeline import compile_text
+
+    assert nnspec.compile_text is compile_text
+    assert nnspec.compile_text("model m\ninput x: (4,)\nsequential { Dense(2) }\n").ok
+    run = python("-m", "nnspec", "--version")
+    assert run.returncode == 0 and __version__ in run.stdout
