@@ -59,14 +59,38 @@ def _fail(err: NnspecError, where: str | None = None) -> NoReturn:
     sys.exit(err.exit_status)
 
 
+# Modules of the `tf` extra: `run`, `predict` and `.h5` import need them, checking does not.
+TF_EXTRA = frozenset(["tensorflow", "keras", "absl", "h5py", "sklearn", "matplotlib", "pandas"])
+
+
+def _missing_extra(err: ModuleNotFoundError) -> UsageError | None:
+    """A module of the `tf` extra that is not installed, as a usage error saying what to
+    install; None for any other missing module (a bug in nnspec)."""
+    module = (err.name or "").split(".")[0]
+    if module not in TF_EXTRA:
+        return None
+    return UsageError(
+        f"this command needs {module}, which is not installed",
+        [
+            'install nnspec with TensorFlow: pip install "nnspec[tf]" ("nnspec[gpu]" with an NVIDIA GPU)'
+        ],
+    )
+
+
 class _Command(click.Command):
-    """A command whose nnspec errors, wherever raised, are reported by `_fail`."""
+    """A command whose nnspec errors, wherever raised, are reported by `_fail`, as is
+    a missing optional dependency."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except NnspecError as err:
             _fail(err)
+        except ModuleNotFoundError as err:
+            missing = _missing_extra(err)
+            if missing is None:
+                raise
+            _fail(missing)
 
 
 class _Commands(click.Group):
@@ -421,6 +445,8 @@ def _train(spec, text, model, options) -> None:
     except NnspecError as err:
         _fail(err, _display(spec))
     except Exception as err:  # noqa: BLE001  (TensorFlow's own errors, without a traceback)
+        if isinstance(err, ModuleNotFoundError) and (missing := _missing_extra(err)):
+            _fail(missing)
         message = str(err).strip().splitlines()[0] if str(err).strip() else ""
         click.echo(
             f"{_display(spec)}: error: training failed: {type(err).__name__}: {message}", err=True

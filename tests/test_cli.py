@@ -432,3 +432,34 @@ def test_public_entry_points():
     assert nnspec.compile_text("model m\ninput x: (4,)\nsequential { Dense(2) }\n").ok
     run = python("-m", "nnspec", "--version")
     assert run.returncode == 0 and __version__ in run.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "specs/digits_classifier.nn", "--out", "{tmp}/run"],
+        ["predict", "{tmp}/model.keras", "--input", "{tmp}/samples.npy"],
+        ["import", "{tmp}/model.h5", "-o", "{tmp}/model.nn"],
+    ],
+    ids=["run", "predict", "import-h5"],
+)
+def test_light_install_says_which_extra_to_install(tmp_path, args):
+    """Without the `tf` extra (TensorFlow, Keras, h5py made unimportable in the child
+    process), commands that need it exit 2 and say what to install; nothing is written."""
+    (tmp_path / "model.keras").write_bytes(b"PK\x05\x06" + bytes(18))
+    (tmp_path / "samples.npy").write_bytes(b"\x93NUMPY")
+    (tmp_path / "model.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(64))
+    argv = [a.format(tmp=tmp_path) for a in args]
+    code = (
+        "import sys\n"
+        "for name in ('tensorflow', 'keras', 'h5py'):\n"
+        "    sys.modules[name] = None\n"
+        "from nnspec.cli import main\n"
+        f"main({argv!r})\n"
+    )
+    run = python("-c", code, cwd=ROOT)
+    assert run.returncode == 2, run.stderr
+    assert "which is not installed" in run.stderr
+    assert '= hint: install nnspec with TensorFlow: pip install "nnspec[tf]"' in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not (tmp_path / "run").exists() and not (tmp_path / "model.nn").exists()

@@ -237,6 +237,32 @@ def test_missing_data_file_trains_nothing(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.keras
+def test_failed_download_is_a_plain_error(tmp_path):
+    """A Keras data set that cannot be downloaded is the user's situation, not a bug
+    (exit 1, not 3): the message says how to use local files. The download is made
+    to fail for real: through a proxy on a closed loopback port, with an empty cache."""
+    offline = {
+        "HOME": str(tmp_path),
+        "KERAS_HOME": str(tmp_path / "keras"),
+        "NNSPEC_DATA_DIR": None,
+        "https_proxy": "http://127.0.0.1:9",
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "no_proxy": None,
+        "NO_PROXY": None,
+    }
+    spec = ROOT / "specs" / "mnist_cnn.nn"
+    result = run_nnspec("run", spec, "--epochs", "1", "--out", tmp_path / "run", env=offline)
+    assert result.returncode == 1, result.stderr
+    assert "error: could not download the mnist data set: " in result.stderr
+    assert result.stderr.endswith(
+        "  = hint: on a machine without internet, put Keras's mnist files (mnist.npz) in a "
+        "folder and point --data-dir or NNSPEC_DATA_DIR at it\n"
+    )
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "run").exists()
+
+
 def test_unreadable_data_file_trains_nothing(tmp_path):
     """Not "training failed" (exit 3, a bug): an error naming the file (exit 1)."""
     path = _csv_spec(tmp_path, "1,2,0\n")

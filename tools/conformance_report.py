@@ -54,6 +54,16 @@ non-trainable parameter counts.
 - **Known**: nnspec is deliberately stricter than Keras (or Keras fails for a
   reason outside the configuration); the reasons are listed below.
 - **Divergent**: a disagreement to fix. The target is none.
+
+## A new TensorFlow or Keras
+
+The `tf` and `gpu` extras in pyproject.toml cap TensorFlow and Keras at the
+versions these figures were taken on. To move the caps, install the new versions
+in a fresh environment (`pip install ".[dev]" "tensorflow-cpu==NEW" "keras==NEW"`),
+run the Keras tests (`pytest -m keras`) and a larger conformance sample
+(`NNSPEC_CONFORMANCE_EXAMPLES=200 pytest tests/test_conformance.py`), regenerate
+this page (`python tools/conformance_report.py`), and raise the caps when there
+is no divergence (or fix what diverges first).
 """
 
 

@@ -26,7 +26,7 @@ from nnspec.files import write_atomic
 from nnspec.keras.builder import build_model, make
 from nnspec.keras.codegen import render_runtime
 from nnspec.keras.patches import multiworker_fit
-from nnspec.keras.plan import Program, Var, dataset_files, program
+from nnspec.keras.plan import KERAS_FILES, Program, Var, dataset_files, program
 
 EXIT_INTERRUPTED = 130
 
@@ -66,13 +66,29 @@ def load(p: Program) -> tuple[dict, tuple]:
     exec(compile(render_runtime(p), "<nnspec runtime>", "exec"), namespace)  # noqa: S102
     try:
         arrays = namespace["load_data"]()
-    except KeyError as err:
-        raise RunError(f"{_data_name(d)}: missing column or array {err}") from None
-    except ValueError as err:
-        raise RunError(f"{_data_name(d)}: cannot read the data as numbers: {err}") from None
-    except OSError as err:
-        raise RunError(f"{_data_name(d)}: {err}") from None
+    except Exception as err:  # noqa: BLE001  (Keras's download fails with a plain Exception)
+        raise _load_error(d, err) from None
     return namespace, arrays
+
+
+def _load_error(d, err: Exception) -> Exception:
+    """What a failed `load_data()` tells the user; a fault of nnspec's stays as it is."""
+    if d.loader == "keras" and not d.files:  # Keras downloads the data set
+        files = ", ".join(KERAS_FILES.get(d.source, ()))
+        return RunError(
+            f"could not download the {d.source} data set: {err}",
+            [
+                f"on a machine without internet, put Keras's {d.source} files ({files}) in a "
+                "folder and point --data-dir or NNSPEC_DATA_DIR at it"
+            ],
+        )
+    if isinstance(err, KeyError):
+        return RunError(f"{_data_name(d)}: missing column or array {err}")
+    if isinstance(err, ValueError):
+        return RunError(f"{_data_name(d)}: cannot read the data as numbers: {err}")
+    if isinstance(err, OSError):
+        return RunError(f"{_data_name(d)}: {err}")
+    return err
 
 
 def check_files(p: Program, data_dir: str | None) -> None:
