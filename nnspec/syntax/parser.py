@@ -22,6 +22,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedInput, UnexpectedToken
 
 from nnspec.diagnostics.records import Diagnostic, Span
+from nnspec.diagnostics.wording import did_you_mean
 
 MAX_DEPTH = 64
 STATEMENT_KEYWORDS = frozenset(
@@ -324,6 +325,12 @@ def _syntax_hints(tok: Token, expected: set[str]) -> tuple[str, ...]:
         return ("settings in braces are written `key: value`",)
     if tok.type == "COLON" and "EQUAL" in expected:
         return ("call arguments are written `name=value`",)
+    if tok.type == "NAME" and tok.column == 1 and expected >= _keyword_types():
+        return did_you_mean(value, STATEMENT_KEYWORDS) or (
+            f"a statement starts with one of: {', '.join(sorted(STATEMENT_KEYWORDS))}",
+        )
+    if tok.type == "RPAR" and "COMMA" in expected:
+        return ("a tuple of one value needs a trailing comma, as in Python: `(20,)`",)
     if "COMMA" in expected and tok.type in {"NAME", "SIGNED_NUMBER", "STRING"}:
         return ("separate arguments with commas",)
     if tok.type == "$END" and expected & _CLOSE:
