@@ -763,3 +763,33 @@ def test_script_trains_saves_and_predicts(tmp_path: Path):
     probabilities = model.predict(x, verbose=0)
     assert probabilities.shape == (7, 10)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-5)
+
+
+@pytest.mark.parametrize("epochs", [1, 3, 40])
+def test_training_curves_show_every_epoch_as_a_point_on_whole_epochs(tmp_path, epochs):
+    """The generated `plot_history` (which `run` executes too) marks each epoch, so a
+    one-epoch run shows its point, and the epoch axis has whole-number ticks only."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    source = script(ROOT / "specs" / "fashion_mnist.nn")
+    tree = ast.parse(source)
+    plot = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "plot_history")
+    made: list[Figure] = []
+
+    class Kept(Figure):  # a real Figure, kept for inspection after plot_history returns
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    namespace = {"Figure": Kept, "MaxNLocator": MaxNLocator}
+    exec(compile(ast.Module([plot], []), "<plot_history>", "exec"), namespace)  # noqa: S102
+    history = {"loss": [1.0 / (e + 1) for e in range(epochs)], "val_loss": [0.5] * epochs}
+    namespace["plot_history"](history, tmp_path / "curves.png")
+    assert (tmp_path / "curves.png").stat().st_size > 0
+    ax = made[0].axes[0]
+    assert [line.get_marker() for line in ax.get_lines()] == ["o", "o"]
+    low, high = ax.get_xlim()
+    ticks = [t for t in ax.get_xticks() if low <= t <= high]
+    assert ticks and all(t == int(t) and 1 <= t <= epochs for t in ticks)

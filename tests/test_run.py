@@ -19,6 +19,7 @@ from helpers import nnspec as run_nnspec
 
 from nnspec.check.overrides import Override, OverrideError, apply
 from nnspec.check.pipeline import compile_text
+from nnspec.syntax.fmt import format_text
 
 SPEC = """\
 model digits_small "A small digits classifier"
@@ -59,19 +60,30 @@ def history(folder: Path) -> dict:
     "sets, expected",
     [
         (["fit.epochs=7"], "fit { epochs: 7, batch_size: 32"),
-        (["fit.shuffle=false"], 'callbacks: [csv_logger("log.csv")]  shuffle: false }'),
-        (["data.limit=100"], "seed: 3  limit: 100 }"),
-        (["compile.optimizer=sgd(learning_rate=0.1)"], "optimizer: sgd(learning_rate=0.1),"),
+        (["fit.shuffle=false"], '    callbacks: [csv_logger("log.csv")]\n    shuffle: false\n}'),
+        (["data.limit=100"], "seed: 3, limit: 100 }"),
+        (["compile.optimizer=sgd(learning_rate=0.1)"], "    optimizer: sgd(learning_rate=0.1)\n"),
         (["evaluate.batch_size=64"], "evaluate { batch_size: 64 }"),
         (["dense.units=48"], "Dense(48, activation=relu)"),
         (["dense_1.use_bias=false"], "Dense(10, activation=softmax, use_bias=false)"),
     ],
 )
 def test_override_edits_the_text(sets, expected):
-    result = compile_text(SPEC)
-    text = apply(SPEC, result.spec, result.model, [Override.parse(s) for s in sets])
+    """Each edit checks, and keeps a spec as `nnspec fmt` writes it (the run folder's
+    spec.nn)."""
+    clean = format_text(SPEC)
+    result = compile_text(clean)
+    text = apply(clean, result.spec, result.model, [Override.parse(s) for s in sets])
     assert expected in text
     assert compile_text(text).ok
+    assert format_text(text) == text
+
+
+def test_override_keeps_a_hand_made_layout():
+    """A spec not in fmt's layout is edited in place, nothing else moved."""
+    result = compile_text(SPEC)
+    text = apply(SPEC, result.spec, result.model, [Override.parse("data.limit=100")])
+    assert text == SPEC.replace("seed: 3 }", "seed: 3, limit: 100 }")
 
 
 def test_override_of_a_source_argument():
@@ -289,6 +301,18 @@ def test_mnist_without_data_dir_names_the_folder(tmp_path):
 
 
 # ---- training -----------------------------------------------------------------
+
+
+@pytest.mark.keras
+def test_output_to_a_pipe_has_one_line_an_epoch(spec, tmp_path):
+    """Logs (CI, `> file`, `| tee`) get Keras's one line an epoch, not thousands of
+    progress-bar redraws."""
+    result = nnspec("run", spec, "--out", tmp_path / "run", "--seed", 5)
+    assert result.returncode == 0, result.stderr
+    epochs = [line for line in result.stdout.splitlines() if line.startswith("Epoch ")]
+    assert epochs == ["Epoch 1/2", "Epoch 2/2"]
+    assert "\r" not in result.stdout and "\x08" not in result.stdout and "━" not in result.stdout
+    assert len(result.stdout.splitlines()) < 20
 
 
 @pytest.mark.keras

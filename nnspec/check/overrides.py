@@ -73,9 +73,17 @@ class _Text:
             self.replace(_end(owner), f" {{ {key}: {value} }}")
         elif (entry := mapping.get(key)) is not None:
             self.replace(entry.value.span, value)
-        else:  # before the closing brace
+        elif not mapping.entries:  # `{}`: inside the braces
             end = self._offset(mapping.span.end_line, mapping.span.end_column) - 1
             self.edits.append((end, end, f" {key}: {value} "))
+        else:  # after the last entry, in the block's layout (as `nnspec fmt` writes it)
+            last = mapping.entries[-1]
+            one_line = last.value.span.end_line == mapping.span.end_line
+            indent = " " * (last.span.column - 1)
+            self.replace(
+                _end(last.value.span),
+                f", {key}: {value}" if one_line else f"\n{indent}{key}: {value}",
+            )
 
     def set_argument(self, call: ir.Call, names: list[str], key: str, value: str) -> None:
         """`key=value` in a call whose parameters are `names`, in order."""
@@ -129,7 +137,19 @@ def _layer(edit: _Text, model: CheckedModel | None, o: Override) -> None:
 
 
 def apply(text: str, spec: ir.Spec, model: CheckedModel | None, overrides: list[Override]) -> str:
-    """The spec's text with every override applied."""
+    """The spec's text with every override applied; a spec in `nnspec fmt`'s layout
+    stays in it (a setting added to a one-line block may make it too long for one)."""
+    from nnspec.syntax.fmt import FormatError, format_text
+
+    edited = _edited(text, spec, model, overrides)
+    try:
+        canonical = format_text(text) == text
+        return format_text(edited) if canonical else edited
+    except FormatError:  # an edit that does not parse: checking it says where
+        return edited
+
+
+def _edited(text: str, spec: ir.Spec, model: CheckedModel | None, overrides: list[Override]) -> str:
     edit = _Text(text)
     for o in overrides:
         if o.block == "data":

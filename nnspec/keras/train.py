@@ -13,6 +13,7 @@ import csv
 import json
 import os
 import signal
+import sys
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -301,6 +302,8 @@ def train(spec_path: str, text: str, model: CheckedModel, opts: Options, echo) -
         ]
         if opts.quiet:
             fit_kwargs["verbose"] = 0
+        elif not sys.stdout.isatty():  # a log file or pipe: one line an epoch, no progress bar
+            fit_kwargs.setdefault("verbose", 2)
         patched = multiworker_fit(net) if opts.strategy == "multiworker" else nullcontext()
         with strategy.scope(), patched:
             net.fit(x_train, y_train, **fit_kwargs)

@@ -2,6 +2,7 @@
 """fashion_mnist: Sigmoid, tanh and softmax activations as layers"""
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from tensorflow import keras
 from tensorflow.keras import layers
 
@@ -40,15 +41,14 @@ def plot_history(history, path):
     for ax, metric in zip(
         figure.subplots(1, len(metrics), squeeze=False)[0], metrics, strict=True
     ):
-        ax.plot(range(1, len(history[metric]) + 1), history[metric], label="training")
+        epochs = range(1, len(history[metric]) + 1)
+        ax.plot(epochs, history[metric], marker="o", label="training")
         if f"val_{metric}" in history:
-            ax.plot(
-                range(1, len(history[metric]) + 1),
-                history[f"val_{metric}"],
-                label="validation",
-            )
+            ax.plot(epochs, history[f"val_{metric}"], marker="o", label="validation")
         ax.set_title(metric)
         ax.set_xlabel("epoch")
+        ax.set_xlim(0.5, len(epochs) + 0.5)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         ax.legend()
     figure.savefig(path)
 
