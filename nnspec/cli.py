@@ -423,7 +423,9 @@ def run(
     if not result.ok or result.model is None:
         _print_diagnostics(shown, text, result, "text")
         sys.exit(_exit_code([result], False) or EXIT_ERRORS)
-    options = Options(out, device, strategy, replicas, mixed_precision, resume, quiet, data_dir)
+    options = Options(
+        out, device, strategy, replicas, mixed_precision, resume, quiet, data_dir, bool(overrides)
+    )
     with filtered_stderr():
         _train(spec, text, result.model, options)
 

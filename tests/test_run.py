@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -411,13 +412,34 @@ def test_interrupted_run_resumes_to_the_full_epoch_count(spec, tmp_path):
     done = len(history(out)["loss"])
     assert 2 <= done < 30
     assert f"interrupted: {done} of 30 epochs done" in stdout
-    assert "resume with: nnspec run" in stdout and "--resume" in stdout
     assert (out / "backup").is_dir()
 
-    resumed = nnspec(*args, "--resume")
+    # The command the interruption prints, word for word: without the --set options,
+    # the run still goes on as it was started (30 epochs of 4 samples).
+    command = stdout.split("resume with: ", 1)[1].splitlines()[0]
+    assert command == f"nnspec run {spec} --resume --out {out}"
+    resumed = nnspec(*shlex.split(command)[1:])
     assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming {out} as it was started, with {out / 'spec.nn'}" in resumed.stdout
     assert len(history(out)["loss"]) == 30
     assert not (out / "backup").exists()
+
+
+def test_resume_with_other_settings_is_refused(spec, tmp_path):
+    """Settings given with --resume that differ from the run's own are refused before
+    anything loads (no TensorFlow), and the folder is left as it was."""
+    out = tmp_path / "run"
+    (out / "backup").mkdir(parents=True)
+    (out / "spec.nn").write_text(spec.read_text().replace("epochs: 2", "epochs: 30"))
+    before = sorted(p.name for p in out.iterdir())
+    result = nnspec("run", spec, "--out", out, "--resume", "--epochs", "3")
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"{spec}: error: {out} was started with other settings than this command gives\n"
+        f"  = hint: a resumed run goes on as it was started ({out / 'spec.nn'}): resume without "
+        "--set, --epochs, --batch-size and --seed, or start a new run without --resume\n"
+    )
+    assert sorted(p.name for p in out.iterdir()) == before
 
 
 @pytest.mark.keras

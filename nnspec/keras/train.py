@@ -46,6 +46,7 @@ class Options:
     resume: bool = False
     quiet: bool = False
     data_dir: str | None = None
+    overridden: bool = False  # the command changes settings (--set, --epochs, ...)
 
 
 def run_dir(model: CheckedModel, opts: Options, root: Path = Path("runs")) -> Path:
@@ -275,6 +276,8 @@ def select_devices(tf, opts: Options):
 def train(spec_path: str, text: str, model: CheckedModel, opts: Options, echo) -> Path:
     """The whole run of `model`, compiled from `text` (the spec, overrides applied);
     returns the run folder. Raises RunError, or exits on interrupt."""
+    if opts.resume:
+        text, model = _as_started(run_dir(model, opts), text, model, opts, echo)
     folder, p = _prepare(model, opts)
     keras, strategy, where = _start_tensorflow(p, opts, echo)
     namespace, arrays = load(p)
@@ -326,6 +329,30 @@ def train(spec_path: str, text: str, model: CheckedModel, opts: Options, echo) -
     echo(metrics_table(results))
     echo(f"saved {model_file}")
     return folder
+
+
+def _as_started(folder: Path, text: str, model: CheckedModel, opts: Options, echo):
+    """The spec and model a resumed run goes on with: the ones it was started with
+    (its spec.nn, overrides applied), whatever the spec file says now. Other settings
+    given with --resume are refused: a run does not change course halfway."""
+    from nnspec.check.pipeline import compile_text
+
+    saved = folder / "spec.nn"
+    if not saved.is_file() or (started := saved.read_text(encoding="utf-8")) == text:
+        return text, model
+    if opts.overridden:
+        raise RunError(
+            f"{folder} was started with other settings than this command gives",
+            [
+                f"a resumed run goes on as it was started ({saved}): resume without --set, "
+                "--epochs, --batch-size and --seed, or start a new run without --resume"
+            ],
+        )
+    result = compile_text(started)
+    if not result.ok or result.model is None:
+        raise RunError(f"{saved} does not check any more: the run cannot go on")
+    echo(f"nnspec run: resuming {folder} as it was started, with {saved} (the spec has changed)")
+    return started, result.model
 
 
 def _prepare(model: CheckedModel, opts: Options) -> tuple[Path, Program]:
