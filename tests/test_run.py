@@ -425,6 +425,54 @@ def test_interrupted_run_resumes_to_the_full_epoch_count(spec, tmp_path):
     assert not (out / "backup").exists()
 
 
+@pytest.mark.keras
+def test_interruption_before_the_first_epoch_ends_is_no_dead_end(spec, tmp_path):
+    """Stopped before any epoch ended: no checkpoint, and the printed command starts
+    the run again as it was started (its settings included) and finishes it."""
+    out = tmp_path / "run"
+    args = ["run", spec, "--out", out, "--quiet", "--set", "fit.batch_size=1"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nnspec.cli", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**ENV, "PYTHONPATH": str(ROOT)},
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (out / "log.csv").exists():  # training began
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    stdout, _ = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert f"interrupted: no epoch ended yet in {out}" in stdout
+    assert not (out / "backup").exists()
+
+    command = stdout.split("resume with: ", 1)[1].splitlines()[0]
+    resumed = nnspec(*shlex.split(command)[1:])
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{out} holds a run that ended before its first epoch: starting again" in resumed.stdout
+    assert len(history(out)["loss"]) == 2
+    assert "batch_size: 1" in (out / "spec.nn").read_text()  # as it was started
+
+
+@pytest.mark.keras
+def test_a_run_that_failed_before_training_can_be_run_again(spec, tmp_path):
+    """What a failed start leaves (spec.nn, summary.txt) does not block the next run."""
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "spec.nn").write_text(spec.read_text())
+    (out / "summary.txt").write_text("")
+    again = nnspec("run", spec, "--out", out, "--quiet")
+    assert again.returncode == 0, again.stderr
+    assert (out / "run.json").is_file()
+    unrelated = tmp_path / "elsewhere"
+    unrelated.mkdir()
+    (unrelated / "notes.txt").write_text("mine")
+    refused = nnspec("run", spec, "--out", unrelated, "--quiet")
+    assert refused.returncode == 1 and "already holds a run" in refused.stderr
+    assert [p.name for p in unrelated.iterdir()] == ["notes.txt"]
+
+
 def test_resume_with_other_settings_is_refused(spec, tmp_path):
     """Settings given with --resume that differ from the run's own are refused before
     anything loads (no TensorFlow), and the folder is left as it was."""

@@ -18,6 +18,7 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from nnspec.check.model import CheckedModel
 from nnspec.check.summary import render_summary
@@ -279,6 +280,8 @@ def train(spec_path: str, text: str, model: CheckedModel, opts: Options, echo) -
     if opts.resume:
         text, model = _as_started(run_dir(model, opts), text, model, opts, echo)
     folder, p = _prepare(model, opts)
+    if _never_got_going(folder):
+        echo(f"nnspec run: {folder} holds a run that ended before its first epoch: starting again")
     keras, strategy, where = _start_tensorflow(p, opts, echo)
     namespace, arrays = load(p)
     check_arrays(model, p, arrays)
@@ -311,12 +314,7 @@ def train(spec_path: str, text: str, model: CheckedModel, opts: Options, echo) -
         with strategy.scope(), patched:
             net.fit(x_train, y_train, **fit_kwargs)
     if interrupt.requested:
-        done = len(next(iter(history.values()), []))
-        echo(
-            f"\ninterrupted: {done} of {fit_kwargs.get('epochs', 1)} epochs done, saved in "
-            f"{folder}\nresume with: nnspec run {spec_path} --resume --out {folder}"
-        )
-        raise SystemExit(EXIT_INTERRUPTED)
+        _stopped(spec_path, folder, history, fit_kwargs.get("epochs", 1), echo)
 
     results = net.evaluate(x_test, y_test, return_dict=True, verbose=0, **dict(p.evaluate or ()))
     results = {k: float(v) for k, v in results.items()}
@@ -365,11 +363,34 @@ def _prepare(model: CheckedModel, opts: Options) -> tuple[Path, Program]:
     folder = run_dir(model, opts)
     p = program(model, dataset_files(model, data_dir), str(folder))
     check_files(p, data_dir)
-    if opts.resume and not (folder / "backup").is_dir():
+    again = _never_got_going(folder)  # failed or stopped before an epoch ended
+    if opts.resume and not (folder / "backup").is_dir() and not again:
         raise RunError(f"nothing to resume in {folder}: no checkpoint of an interrupted run")
-    if not opts.resume and folder.exists() and any(folder.iterdir()):
+    if not opts.resume and folder.exists() and any(folder.iterdir()) and not again:
         raise RunError(f"{folder} already holds a run; pick another --out, or --resume it")
     return folder, p
+
+
+def _never_got_going(folder: Path) -> bool:
+    """A run folder of a run that failed or was stopped before its first epoch ended
+    (its spec.nn, no checkpoint, no finished run.json): nothing in it to keep."""
+    return (
+        (folder / "spec.nn").is_file()
+        and not (folder / "backup").is_dir()
+        and not (folder / "run.json").exists()
+    )
+
+
+def _stopped(spec_path: str, folder: Path, history: dict, epochs: int, echo) -> NoReturn:
+    """After Ctrl-C (or SIGTERM): what was kept, and the command that goes on (a run
+    stopped before its first epoch ended starts again, as it was started)."""
+    done = len(next(iter(history.values()), []))
+    kept = f"{done} of {epochs} epochs done, saved in" if done else "no epoch ended yet in"
+    echo(
+        f"\ninterrupted: {kept} {folder}\n"
+        f"resume with: nnspec run {spec_path} --resume --out {folder}"
+    )
+    raise SystemExit(EXIT_INTERRUPTED)
 
 
 def _start_tensorflow(p: Program, opts: Options, echo):
