@@ -389,11 +389,9 @@ def test_seeded_runs_repeat_and_match_the_generated_script(spec, tmp_path):
     assert script_loss == pytest.approx(runs[0]["loss"], abs=1e-5)
 
 
-@pytest.mark.keras
-def test_interrupted_run_resumes_to_the_full_epoch_count(spec, tmp_path):
-    out = tmp_path / "run"
-    args = ["run", spec, "--out", out, "--quiet", "--set", "fit.epochs=30"]
-    args += ["--set", "fit.batch_size=4"]
+def interrupted(args: list, ready) -> str:
+    """Start `nnspec ARGS`, stop it with SIGTERM once `ready()` holds; its stdout.
+    It must exit as an interrupted run does (130)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "nnspec.cli", *map(str, args)],
         stdout=subprocess.PIPE,
@@ -402,13 +400,22 @@ def test_interrupted_run_resumes_to_the_full_epoch_count(spec, tmp_path):
         env={**ENV, "PYTHONPATH": str(ROOT)},
     )
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if (out / "history.json").exists() and len(history(out)["loss"]) >= 2:
-            break
-        time.sleep(0.05)
+    while time.monotonic() < deadline and not ready():
+        time.sleep(0.02)
     process.send_signal(signal.SIGTERM)
-    stdout, _ = process.communicate(timeout=120)
-    assert process.returncode == 130
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    return stdout
+
+
+@pytest.mark.keras
+def test_interrupted_run_resumes_to_the_full_epoch_count(spec, tmp_path):
+    out = tmp_path / "run"
+    args = ["run", spec, "--out", out, "--quiet", "--set", "fit.epochs=30"]
+    args += ["--set", "fit.batch_size=4"]
+    stdout = interrupted(
+        args, lambda: (out / "history.json").exists() and len(history(out)["loss"]) >= 2
+    )
     done = len(history(out)["loss"])
     assert 2 <= done < 30
     assert f"interrupted: {done} of 30 epochs done" in stdout
@@ -431,19 +438,7 @@ def test_interruption_before_the_first_epoch_ends_is_no_dead_end(spec, tmp_path)
     the run again as it was started (its settings included) and finishes it."""
     out = tmp_path / "run"
     args = ["run", spec, "--out", out, "--quiet", "--set", "fit.batch_size=1"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "nnspec.cli", *map(str, args)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**ENV, "PYTHONPATH": str(ROOT)},
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not (out / "log.csv").exists():  # training began
-        time.sleep(0.02)
-    process.send_signal(signal.SIGTERM)
-    stdout, _ = process.communicate(timeout=120)
-    assert process.returncode == 130
+    stdout = interrupted(args, (out / "log.csv").exists)  # as soon as training begins
     assert f"interrupted: no epoch ended yet in {out}" in stdout
     assert not (out / "backup").exists()
 
