@@ -1,4 +1,4 @@
-"""Whole-model agreement: each spec built in Keras (by `keras_build.build_model`, the
+"""Whole-model agreement: each spec built in Keras (by `nnspec.keras.builder.build_model`, the
 builder `nnspec run` uses) has the layers, output shapes and parameter counts
 (trainable and non-trainable, per layer and in total) that `nnspec summary` reports."""
 

@@ -1,6 +1,6 @@
 """`nnspec run`: load the data, build the model from the checked IR, train,
 evaluate and save, into a run folder. Imports TensorFlow (only here, in
-`keras_build` and in `predict`).
+`builder.py`, `predict.py` and `patches.py`).
 
 Data loading and the curves plot are the very steps `gen` writes into its
 scripts: the runtime template is rendered and executed, so the two back ends
