@@ -3,9 +3,8 @@ layer type, and what it cannot write collected as diagnostics. No TensorFlow."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
+from msgspec.structs import replace
 
 from nnspec.check.pipeline import compile_text
 from nnspec.keras.codegen import render_script

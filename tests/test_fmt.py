@@ -11,11 +11,11 @@ and review the diff.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import stat
 from pathlib import Path
 
+import msgspec
 import pytest
 from helpers import ROOT, SPECS, python, unreadable
 from helpers import nnspec as run_nnspec
@@ -46,11 +46,11 @@ PROPERTY = settings(
 
 def without_spans(node):
     """The IR with every source position dropped: what formatting must not change."""
-    if dataclasses.is_dataclass(node):
+    if isinstance(node, msgspec.Struct):
         return (type(node).__name__,) + tuple(
-            without_spans(getattr(node, f.name))
-            for f in dataclasses.fields(node)
-            if f.name not in ("span", "name_span")
+            without_spans(getattr(node, name))
+            for name in node.__struct_fields__
+            if name not in ("span", "name_span")
         )
     if isinstance(node, tuple):
         return tuple(without_spans(n) for n in node)

@@ -4,7 +4,8 @@ cycles, reachability. Shapes come later (`shapes.py`)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from nnspec.check.model import InputNode, Layer, Node, TensorRef
 from nnspec.diagnostics.records import Diagnostic, Span
@@ -15,8 +16,7 @@ from nnspec.vocab.layers.registry import LAYERS, LayerCall, resolve_layer
 from nnspec.vocab.naming import AutoNames
 
 
-@dataclass
-class LayerGraph:
+class LayerGraph(Struct):
     layers: dict[str, Layer] = field(default_factory=dict)
     nodes: list[Node] = field(default_factory=list)  # topological order once built
     outputs: list[TensorRef] = field(default_factory=list)
@@ -24,8 +24,7 @@ class LayerGraph:
     broken: set[str] = field(default_factory=set)  # layers whose call did not bind
 
 
-@dataclass
-class _Pending:
+class _Pending(Struct):
     """A source reference resolved once every edge is known."""
 
     layer: str

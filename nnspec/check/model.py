@@ -5,7 +5,7 @@ Summary, code generation and the Keras builder read only this.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 
 from nnspec.diagnostics.records import Span
 from nnspec.syntax import ir
@@ -14,16 +14,14 @@ from nnspec.vocab.params import Config
 from nnspec.vocab.sources import DataInfo, Source
 
 
-@dataclass(frozen=True)
-class InputNode:
+class InputNode(Struct, frozen=True):
     name: str
     shape: Shape  # batch dimension included
     dtype: str
     span: Span
 
 
-@dataclass(frozen=True)
-class Layer:
+class Layer(Struct, frozen=True):
     """One layer instance (applied once, or several times with shared weights)."""
 
     name: str
@@ -32,21 +30,29 @@ class Layer:
     named: bool  # the user named it (otherwise the name is Keras's default)
 
 
-@dataclass(frozen=True)
-class TensorRef:
-    """Output `index` of application `app` of `source` (a layer or an input)."""
+class TensorRef(Struct, frozen=True, eq=False):
+    """Output `index` of application `app` of `source` (a layer or an input);
+    equal to every other reference to the same tensor, wherever the spec names it."""
 
     source: str
     app: int = 0
     index: int | None = None
-    span: Span | None = field(default=None, compare=False)  # where the spec names it
+    span: Span | None = None  # where the spec names it
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, TensorRef) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def _key(self) -> tuple:
+        return self.source, self.app, self.index
 
     def __str__(self) -> str:
         return f"{self.source}[{self.app}][{self.index or 0}]"
 
 
-@dataclass
-class Node:
+class Node(Struct):
     """One application of a layer to its input tensors."""
 
     layer: str
@@ -56,8 +62,7 @@ class Node:
     weights: Weights | None = None  # counted on the first application only
 
 
-@dataclass(frozen=True)
-class Data:
+class Data(Struct, frozen=True):
     source: Source
     config: Config
     settings: Config
@@ -66,8 +71,7 @@ class Data:
     span: Span
 
 
-@dataclass(frozen=True)
-class CheckedModel:
+class CheckedModel(Struct, frozen=True):
     name: str
     description: str | None
     inputs: tuple[InputNode, ...]

@@ -9,7 +9,7 @@ bad value is reported in context, with the line as it now reads.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from nnspec.check.model import CheckedModel
 from nnspec.diagnostics.records import Span
@@ -25,8 +25,7 @@ class OverrideError(UsageError):
     """A `--set` that names no spec value; the hints say what would."""
 
 
-@dataclass(frozen=True)
-class Override:
+class Override(Struct, frozen=True):
     block: str
     key: str
     value: str

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from nnspec.check.checker import check
 from nnspec.check.model import CheckedModel
@@ -18,8 +18,7 @@ WHOLE_MODEL_CODES = frozenset(
 )
 
 
-@dataclass
-class Result:
+class Result(Struct):
     spec: ir.Spec | None
     model: CheckedModel | None
     diagnostics: list[Diagnostic]

@@ -4,7 +4,8 @@ classes against the data, data shape against the input."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from nnspec.check.model import CheckedModel, TensorRef
 from nnspec.diagnostics.records import Diagnostic, Severity, Span
@@ -161,8 +162,7 @@ def _losses(model: CheckedModel, block: ir.Settings, diags: list[Diagnostic]) ->
         _loss_fits(model, ref, loss, span, diags)
 
 
-@dataclass(frozen=True)
-class _Fit:
+class _Fit(Struct, frozen=True):
     """One output, the loss on it and what the data says about its labels."""
 
     loss: str  # as written, e.g. `bce`
@@ -183,8 +183,7 @@ class _Fit:
         return 2 if self.labels == "one_hot" else 1
 
 
-@dataclass(frozen=True)
-class _Rule:
+class _Rule(Struct, frozen=True):
     """A way a loss can disagree with its output or its labels.
 
     A `final` rule that fires ends the checks: the later ones would only

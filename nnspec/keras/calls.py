@@ -10,7 +10,8 @@ the rest by keyword, and values equal to the default left out.
 from __future__ import annotations
 
 import keyword
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from nnspec.syntax import ir
 from nnspec.vocab.argtypes import Named, Optional
@@ -34,8 +35,7 @@ _MODULES = {
 }
 
 
-@dataclass(frozen=True)
-class PyCall:
+class PyCall(Struct, frozen=True):
     """`func(*args, **kwargs)`; `func` is dotted from the script's imports
     (`layers.Dense`, `keras.optimizers.Adam`)."""
 

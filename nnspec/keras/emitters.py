@@ -12,7 +12,8 @@ Never imports Keras.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from nnspec.diagnostics.records import Diagnostic, Span
 from nnspec.errors import NnspecError
@@ -53,8 +54,7 @@ class Problems:
             raise GenError(*self.diagnostics)
 
 
-@dataclass(frozen=True)
-class Emitter:
+class Emitter(Struct, frozen=True):
     """`construct(layer, problems)`: the constructor call, None after recording a problem."""
 
     construct: Callable[[LayerCall, Problems], PyCall | None]

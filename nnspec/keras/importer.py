@@ -20,8 +20,9 @@ import re
 import struct
 import zipfile
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from msgspec import Struct, field
 
 from nnspec.check.graph import inner_layers
 from nnspec.check.model import CheckedModel
@@ -96,8 +97,7 @@ class ImportFailed(NnspecError):
         self.problems = problems
 
 
-@dataclass(frozen=True)
-class Imported:
+class Imported(Struct, frozen=True):
     text: str
     model: CheckedModel
     notes: tuple[str, ...] = ()  # e.g. layers renamed to valid names
@@ -196,8 +196,7 @@ def _format(text: str) -> str:
 # ---- the model, as read ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Ref:
+class Ref(Struct, frozen=True):
     """Output `index` of application `app` of `source`, as Keras's keras_history says."""
 
     source: str
@@ -205,8 +204,7 @@ class Ref:
     index: int = 0
 
 
-@dataclass
-class _Layer:
+class _Layer(Struct):
     name: str
     call: ir.Call
     apps: list[list[Ref]] = field(default_factory=list)  # the inputs of each application
@@ -214,8 +212,7 @@ class _Layer:
     multi_input: bool = False
 
 
-@dataclass
-class _Model:
+class _Model(Struct):
     name: str
     sequential: bool
     inputs: dict[str, tuple[tuple, str]]  # name -> (shape without batch, dtype)

@@ -9,8 +9,9 @@ Never imports Keras.
 from __future__ import annotations
 
 import keyword
-from dataclasses import dataclass
 from pathlib import Path
+
+from msgspec import Struct
 
 from nnspec.check.model import CheckedModel, Data, TensorRef
 from nnspec.keras.calls import PyCall, call, identifier, named_value
@@ -69,15 +70,13 @@ _RESERVED = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Var:
+class Var(Struct, frozen=True):
     """A variable of the generated program, e.g. `x_test`."""
 
     name: str
 
 
-@dataclass(frozen=True)
-class DataPlan:
+class DataPlan(Struct, frozen=True):
     """How `load_data()` gets and prepares the arrays."""
 
     source: str
@@ -109,8 +108,7 @@ class DataPlan:
         return divisor if abs(1 / divisor - self.scale) < 1e-12 else None
 
 
-@dataclass(frozen=True)
-class Tensor:
+class Tensor(Struct, frozen=True):
     """One layer application in a Functional model: `var = layer(inputs)`."""
 
     var: str
@@ -122,8 +120,7 @@ class Tensor:
     inline: bool  # created and applied in one expression
 
 
-@dataclass(frozen=True)
-class Program:
+class Program(Struct, frozen=True):
     name: str
     description: str | None
     sequential: bool

@@ -16,9 +16,10 @@ import signal
 import sys
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
+
+from msgspec import Struct
 
 from nnspec.check.model import CheckedModel
 from nnspec.check.summary import render_summary
@@ -37,8 +38,7 @@ class RunError(NnspecError):
     """A run that cannot start or go on; the message says why, the hints what to do."""
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(Struct, frozen=True):
     out: str | None = None
     device: str = "auto"
     strategy: str = "auto"

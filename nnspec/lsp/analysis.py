@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cached_property
+
+from msgspec import Struct
 
 from nnspec.check.model import CheckedModel, InputNode, Layer
 from nnspec.check.pipeline import Result, compile_text
@@ -34,8 +35,7 @@ def callee(name: str) -> tuple[str, object] | None:
     return None
 
 
-@dataclass(frozen=True)
-class Analysis:
+class Analysis(Struct, frozen=True, dict=True):
     text: str
     result: Result
 
@@ -81,8 +81,7 @@ class Analysis:
         return start + max(0, min(column - 1, len(self.lines[line - 1])))
 
 
-@dataclass(frozen=True)
-class Document:
+class Document(Struct, frozen=True):
     """The latest analysis of a document, and the last one that checked cleanly:
     while the text is broken, hover still shows shapes from that one."""
 

@@ -6,9 +6,9 @@ the names the spec defines."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from lark.exceptions import LarkError
+from msgspec import Struct, field
 
 from nnspec.lsp.analysis import BLOCK_SETTINGS, callee
 from nnspec.lsp.hover import default_text
@@ -24,8 +24,7 @@ _OPENERS = {"LPAR", "LSQB", "LBRACE"}
 _CLOSERS = {"RPAR", "RSQB", "RBRACE"}
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(Struct, frozen=True):
     label: str
     kind: str  # keyword, layer, argument, setting, value, name
     detail: str = ""
@@ -33,8 +32,7 @@ class Candidate:
     insert: str | None = None
 
 
-@dataclass
-class _Frame:
+class _Frame(Struct):
     """One open bracket before the cursor (or the top level)."""
 
     opener: str | None  # LPAR, LSQB, LBRACE; None at the top level

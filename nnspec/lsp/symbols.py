@@ -4,7 +4,8 @@ and what lies under a cursor. Positions are the IR's: 1-based lines and columns.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields, is_dataclass
+
+from msgspec import Struct, field
 
 from nnspec.check.model import CheckedModel, Layer
 from nnspec.diagnostics.records import Span
@@ -26,23 +27,21 @@ def walk(node):
     if isinstance(node, tuple):
         for item in node:
             yield from walk(item)
-    elif is_dataclass(node):
+    elif isinstance(node, Struct):
         yield node
-        for f in fields(node):
-            if f.name != "span":
-                yield from walk(getattr(node, f.name))
+        for name in node.__struct_fields__:
+            if name != "span":
+                yield from walk(getattr(node, name))
 
 
-@dataclass(frozen=True)
-class Definition:
+class Definition(Struct, frozen=True):
     name: str
     kind: str  # "input" or "layer"
     span: Span  # of the name
     decl: ir.InputDecl | ir.LayerDecl
 
 
-@dataclass(frozen=True)
-class LayerSite:
+class LayerSite(Struct, frozen=True):
     """A layer written in the architecture: `head = Dense(10)`, `Dense(10)` or an
     inline call in a chain. `key` is the span the checked model's `Layer` carries."""
 
@@ -51,8 +50,7 @@ class LayerSite:
     name: str | None  # as written; None for an unnamed layer
 
 
-@dataclass
-class Index:
+class Index(Struct):
     definitions: dict[str, Definition] = field(default_factory=dict)  # the first of each name
     references: dict[str, list[Span]] = field(default_factory=dict)  # names in edges, outputs
     layers: list[LayerSite] = field(default_factory=list)

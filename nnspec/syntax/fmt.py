@@ -14,9 +14,9 @@ import re
 import sys
 import warnings
 from collections import Counter
-from dataclasses import dataclass
 
 from lark import Token, Tree
+from msgspec import Struct
 
 from nnspec.diagnostics.records import Diagnostic
 from nnspec.diagnostics.wording import plural
@@ -166,32 +166,27 @@ def _literal(text: str) -> str | None:
 # A document is a str, a list of documents, or one of the nodes below.
 
 
-@dataclass(frozen=True, slots=True)
-class _Group:
+class _Group(Struct, frozen=True):
     """On one line if it fits and nothing forces a break, else every _Line breaks."""
 
     contents: object
     breaks: bool
 
 
-@dataclass(frozen=True, slots=True)
-class _Indent:
+class _Indent(Struct, frozen=True):
     contents: object
 
 
-@dataclass(frozen=True, slots=True)
-class _Line:
+class _Line(Struct, frozen=True):
     flat: str | None  # the text on one line; None: always a line break
 
 
-@dataclass(frozen=True, slots=True)
-class _IfBreak:
+class _IfBreak(Struct, frozen=True):
     broken: str
     flat: str
 
 
-@dataclass(frozen=True, slots=True)
-class _Comment:
+class _Comment(Struct, frozen=True):
     text: str
     own_line: bool  # else trailing: after the text on the current line
 

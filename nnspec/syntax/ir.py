@@ -1,46 +1,41 @@
-"""The IR: plain frozen dataclasses, one per grammar rule, each with its span.
+"""The IR: plain frozen structs, one per grammar rule, each with its span.
 
 Built from the parse tree by `lower.py`; nothing here knows about Lark.
 
 Nodes compare (and hash) by identity, `eq=False`: each node is one place in
-one file, and the generated `__eq__` and `__hash__` cost a third of the time
-to create these classes, paid by every process start.
+one file, and two equal-looking statements at different places are different.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from nnspec.diagnostics.records import Span
 
 # ---- values ----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Const:
+class Const(Struct, frozen=True, eq=False):
     """A number, string, boolean or None."""
 
     value: int | float | str | bool | None
     span: Span
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Ident:
+class Ident(Struct, frozen=True, eq=False):
     """A bare name used as a value: `relu`, `one_hot`, `test`."""
 
     name: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Kwarg:
+class Kwarg(Struct, frozen=True, eq=False):
     name: str
     value: Value
     span: Span  # of the name
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Call:
+class Call(Struct, frozen=True, eq=False):
     """`name(positional, keyword=value)`: layers, optimizers, callbacks, sources."""
 
     name: str
@@ -50,8 +45,7 @@ class Call:
     name_span: Span
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Seq:
+class Seq(Struct, frozen=True, eq=False):
     """A tuple `(a, b)` or a list `[a, b]`."""
 
     items: tuple[Value, ...]
@@ -59,15 +53,13 @@ class Seq:
     span: Span
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Entry:
+class Entry(Struct, frozen=True, eq=False):
     key: str | int
     value: Value
     span: Span  # of the key
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Mapping:
+class Mapping(Struct, frozen=True, eq=False):
     """`{ key: value, ... }`: settings blocks and per-output dictionaries."""
 
     entries: tuple[Entry, ...]
@@ -97,30 +89,26 @@ def plain(value: Value):
 # ---- statements ------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class ModelDecl:
+class ModelDecl(Struct, frozen=True, eq=False):
     name: str
     description: str | None
     span: Span
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class DataDecl:
+class DataDecl(Struct, frozen=True, eq=False):
     source: Call
     settings: Mapping | None
     span: Span
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class InputDecl:
+class InputDecl(Struct, frozen=True, eq=False):
     name: str
     shape: Value
     kwargs: tuple[Kwarg, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Ref:
+class Ref(Struct, frozen=True, eq=False):
     """A layer or input name in an edge; `name.1` picks output 1."""
 
     name: str
@@ -128,16 +116,14 @@ class Ref:
     span: Span
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class RefList:
+class RefList(Struct, frozen=True, eq=False):
     """`[a, b]`: inputs of a merge layer, in order."""
 
     refs: tuple[Ref, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class LayerDecl:
+class LayerDecl(Struct, frozen=True, eq=False):
     """`Dense(10)` or `head = Dense(10)`."""
 
     name: str | None
@@ -145,35 +131,30 @@ class LayerDecl:
     span: Span
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Chain:
+class Chain(Struct, frozen=True, eq=False):
     """`a -> b -> c`; an element may be a name, an inline layer or a list."""
 
     nodes: tuple[Ref | Call | RefList, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Sequential:
+class Sequential(Struct, frozen=True, eq=False):
     layers: tuple[LayerDecl, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Graph:
+class Graph(Struct, frozen=True, eq=False):
     layers: tuple[LayerDecl, ...]
     chains: tuple[Chain, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class OutputDecl:
+class OutputDecl(Struct, frozen=True, eq=False):
     refs: tuple[Ref, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Settings:
+class Settings(Struct, frozen=True, eq=False):
     """`compile { ... }`, `fit { ... }`, `evaluate { ... }`."""
 
     keyword: str
@@ -181,8 +162,7 @@ class Settings:
     span: Span
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Action:
+class Action(Struct, frozen=True, eq=False):
     """After training: `evaluate`, `save "m.keras"`, `plot "c.png"`, `predict "p.csv"`."""
 
     keyword: str
@@ -191,8 +171,7 @@ class Action:
     span: Span
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Spec:
+class Spec(Struct, frozen=True, eq=False):
     """A whole `.nn` file."""
 
     model: ModelDecl | None

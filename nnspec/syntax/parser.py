@@ -13,13 +13,13 @@ import hashlib
 import importlib.util
 import os
 import sys
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import lark
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedInput, UnexpectedToken
+from msgspec import Struct
 
 from nnspec.diagnostics.records import Diagnostic, Span
 from nnspec.diagnostics.wording import did_you_mean
@@ -131,8 +131,7 @@ def describe_token(tok: Token) -> str:
     return f"'{tok.value}'"
 
 
-@dataclass
-class ParseResult:
+class ParseResult(Struct):
     tree: Tree | None
     diagnostics: list[Diagnostic]
 
@@ -172,8 +171,7 @@ def _too_deep(tokens: list[Token]) -> Diagnostic | None:
     return None
 
 
-@dataclass
-class _Checkpoint:
+class _Checkpoint(Struct):
     parser: object  # lark InteractiveParser, rolled back to on error
     index: int  # index of the first token of the item
     brackets: tuple[str, ...]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from nnspec.diagnostics.wording import did_you_mean
 from nnspec.syntax import ir
@@ -54,7 +55,7 @@ def _show(value: ir.Value) -> str:
     return "a mapping"
 
 
-class ArgType:
+class ArgType(Struct, frozen=True):
     """Base: `describe` names the type in messages; `convert` checks a value."""
 
     describe = "a value"
@@ -66,7 +67,6 @@ class ArgType:
         raise ArgError(f"expected {self.describe}, found {_show(value)}")
 
 
-@dataclass(frozen=True)
 class Int(ArgType):
     low: int | None = None
     high: int | None = None
@@ -88,7 +88,6 @@ class Int(ArgType):
         return v
 
 
-@dataclass(frozen=True)
 class Float(ArgType):
     """A real number; `low`/`high` bounds, `open_high` excludes the upper one."""
 
@@ -141,7 +140,6 @@ class Str(ArgType):
         return value.value
 
 
-@dataclass(frozen=True)
 class Choice(ArgType):
     """One of fixed words, written as a bare name or a string."""
 
@@ -168,7 +166,6 @@ class Choice(ArgType):
         return word
 
 
-@dataclass(frozen=True)
 class Optional(ArgType):
     inner: ArgType
 
@@ -182,7 +179,6 @@ class Optional(ArgType):
         return self.inner.convert(value)
 
 
-@dataclass(frozen=True)
 class AnyOf(ArgType):
     """The first of several types that accepts the value."""
 
@@ -205,7 +201,6 @@ class AnyOf(ArgType):
         self.fail(value)
 
 
-@dataclass(frozen=True)
 class IntTuple(ArgType):
     """An int or a tuple of `n` ints, normalised to a tuple (Keras's rule)."""
 
@@ -227,7 +222,6 @@ class IntTuple(ArgType):
         self.fail(value)
 
 
-@dataclass(frozen=True)
 class TupleOf(ArgType):
     """A tuple or list of any length of one item type."""
 
@@ -258,7 +252,6 @@ class Dim(ArgType):
 SHAPE = TupleOf(Dim())
 
 
-@dataclass(frozen=True)
 class Named(ArgType):
     """A name from a catalog (activation, initializer...), optionally called.
 

@@ -6,7 +6,7 @@ Taken from Keras 3's own tables; checked against Keras in tests/test_keras_catal
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from nnspec.vocab.argtypes import Bool, Choice, Float, Int, Optional, Str, names
 from nnspec.vocab.params import Param
@@ -85,8 +85,7 @@ CONSTRAINTS = {
 }
 
 
-@dataclass(frozen=True)
-class Loss:
+class Loss(Struct, frozen=True):
     """A Keras loss and the labels it expects: categorical (one-hot),
     sparse (integer classes), binary (0/1 per unit) or regression."""
 
@@ -176,8 +175,7 @@ METRICS = {
 }
 
 
-@dataclass(frozen=True)
-class Callee:
+class Callee(Struct, frozen=True):
     """Something called with arguments: an optimizer or a callback."""
 
     name: str  # the Keras class name

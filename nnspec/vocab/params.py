@@ -6,7 +6,7 @@ Keras's positional order; `bind` checks a call against them the same way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 
 from nnspec.diagnostics.records import Diagnostic
 from nnspec.diagnostics.wording import did_you_mean
@@ -18,8 +18,7 @@ REQUIRED = object()
 ANY_VALUE = object()
 
 
-@dataclass(frozen=True)
-class KerasOnly:
+class KerasOnly(Struct, frozen=True):
     """A Keras layer argument that no nnspec layer declares."""
 
     hint: str | None = None  # to a spec that writes it, where nnspec has its own syntax
@@ -39,8 +38,7 @@ KERAS_ONLY = {
 }
 
 
-@dataclass(frozen=True)
-class Param:
+class Param(Struct, frozen=True):
     name: str
     type: ArgType
     default: object = REQUIRED
@@ -70,8 +68,7 @@ class Config(dict):
             raise AttributeError(name) from None
 
 
-@dataclass
-class Bound:
+class Bound(Struct):
     config: Config
     diagnostics: list[Diagnostic] = field(default_factory=list)
 

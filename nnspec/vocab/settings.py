@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from nnspec.diagnostics.wording import did_you_mean
 from nnspec.syntax import ir
@@ -22,8 +22,7 @@ from nnspec.vocab.catalog import CALLBACKS, METRICS, OPTIMIZERS, Callee, loss_kw
 from nnspec.vocab.params import Config, Param, bind
 
 
-@dataclass(frozen=True)
-class BoundCall:
+class BoundCall(Struct, frozen=True):
     """An optimizer or callback with its checked arguments."""
 
     callee: Callee
@@ -31,7 +30,6 @@ class BoundCall:
     call: ir.Call
 
 
-@dataclass(frozen=True)
 class CalleeArg(ArgType):
     """A name or call from a table of callees, e.g. `adam(learning_rate=1e-3)`."""
 
@@ -65,8 +63,7 @@ class CalleeArg(ArgType):
         return BoundCall(callee, bound.config, value)
 
 
-@dataclass(frozen=True)
-class PerOutput:
+class PerOutput(Struct, frozen=True):
     """A value for each model output: one for all, a list in output order, or
     a mapping from output name."""
 
@@ -75,7 +72,6 @@ class PerOutput:
     by_name: tuple[tuple[str, object, ir.Span], ...] = ()
 
 
-@dataclass(frozen=True)
 class PerOutputArg(ArgType):
     item: ArgType
 

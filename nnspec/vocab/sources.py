@@ -7,14 +7,14 @@ the number of classes and the task. Loading the arrays is `nnspec run`'s job.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from nnspec.vocab.argtypes import ArgError, Bool, Choice, Float, Int, Optional, Str, TupleOf
 from nnspec.vocab.params import Config, Param
 
 
-@dataclass(frozen=True)
-class DataInfo:
+class DataInfo(Struct, frozen=True):
     """What checking knows about a source: None where it depends on a file."""
 
     features: tuple[int, ...] | None
@@ -23,8 +23,7 @@ class DataInfo:
     targets: int = 1
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(Struct, frozen=True):
     name: str
     params: tuple[Param, ...]
     info: Callable[[Config], DataInfo]

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from itertools import chain
+
+from msgspec import Struct, structs
 
 from nnspec.diagnostics.wording import did_you_mean
 from nnspec.syntax import ir
@@ -34,8 +35,7 @@ class ShapeError(Exception):
         self.message, self.code, self.hints = message, code, hints
 
 
-@dataclass(frozen=True)
-class Weights:
+class Weights(Struct, frozen=True):
     trainable: int = 0
     non_trainable: int = 0
 
@@ -54,8 +54,7 @@ def _no_weights(cfg: Config, inputs) -> Weights:
     return NO_WEIGHTS
 
 
-@dataclass(frozen=True)
-class LayerType:
+class LayerType(Struct, frozen=True):
     """A Keras layer class as nnspec knows it.
 
     `output(cfg, x)` returns the output shape (a list of shapes for layers with
@@ -115,7 +114,7 @@ def registry_of(*groups: Iterable[LayerType]) -> dict[str, LayerType]:
     table: dict[str, LayerType] = {}
     for layer in chain.from_iterable(groups):
         common = tuple(p for p in COMMON if p.name in layer.common)
-        full = LayerType(**{**layer.__dict__, "params": layer.params + common})
+        full = structs.replace(layer, params=layer.params + common)
         for key in (layer.name, *layer.aliases):
             if key in table:
                 raise ValueError(f"layer {key} registered twice")
@@ -151,7 +150,6 @@ def check_initializer(value, rank: int, what: str = "") -> None:
         )
 
 
-@dataclass(frozen=True)
 class WeightInitializer(Named):
     """An initializer of weights with `rank` dimensions (3: three or more)."""
 
@@ -163,7 +161,6 @@ class WeightInitializer(Named):
         return out
 
 
-@dataclass(frozen=True)
 class Regularizer(Named):
     """A regularizer name; `l1_l2` must be called: Keras has no string for it."""
 
@@ -277,8 +274,7 @@ def bad_arg(message: str) -> ArgError:
     return ArgError(message, "E106")
 
 
-@dataclass(frozen=True)
-class LayerCall:
+class LayerCall(Struct, frozen=True):
     """A layer given as an argument of another (Bidirectional's `layer`)."""
 
     type: LayerType

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
 
 from nnspec.syntax import ir
@@ -17,7 +16,6 @@ from nnspec.vocab.params import Param
 LAYER_TYPES: list[LayerType] = []  # this module's layers, in the order of the docs
 
 
-@dataclass(frozen=True)
 class AxisPairs(ArgType):
     """Keras's padding/cropping for 2D and 3D: an int, `n` ints, or `n` pairs of
     ints >= 0 (items may mix), normalised to `n` (before, after) pairs."""
