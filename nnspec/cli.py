@@ -88,9 +88,11 @@ class _Command(click.Command):
             _fail(err)
         except ModuleNotFoundError as err:
             missing = _missing_extra(err)
-            if missing is None:
-                raise
-            _fail(missing)
+            _fail(missing or InternalError(f"{type(err).__name__}: {err}"))
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as err:  # noqa: BLE001  (a bug in nnspec: E900 and exit 3, no traceback)
+            _fail(InternalError(f"{type(err).__name__}: {err}"))
 
 
 class _Commands(click.Group):
@@ -378,6 +380,13 @@ Examples:
     help="mirrored without GPUs: split the CPU into N logical devices.",
 )
 @click.option("--mixed-precision", is_flag=True, help="mixed_float16 on GPUs.")
+@click.option(
+    "--rendezvous-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=300,
+    show_default=True,
+    help="multiworker: seconds to wait for the other workers to start.",
+)
 @click.option("--resume", is_flag=True, help="Continue an interrupted run (--out, or the latest).")
 @click.option(
     "--data-dir",
@@ -397,6 +406,7 @@ def run(
     strategy,
     replicas,
     mixed_precision,
+    rendezvous_timeout,
     resume,
     data_dir,
     quiet,
@@ -424,7 +434,16 @@ def run(
         _print_diagnostics(shown, text, result, "text")
         sys.exit(_exit_code([result], False) or EXIT_ERRORS)
     options = Options(
-        out, device, strategy, replicas, mixed_precision, resume, quiet, data_dir, bool(overrides)
+        out,
+        device,
+        strategy,
+        replicas,
+        mixed_precision,
+        resume,
+        quiet,
+        data_dir,
+        bool(overrides),
+        rendezvous_timeout,
     )
     with filtered_stderr():
         _train(spec, text, result.model, options)
@@ -449,11 +468,32 @@ def _train(spec, text, model, options) -> None:
     except Exception as err:  # noqa: BLE001  (TensorFlow's own errors, without a traceback)
         if isinstance(err, ModuleNotFoundError) and (missing := _missing_extra(err)):
             _fail(missing)
-        message = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        peers = type(err).__name__ in ("UnavailableError", "DeadlineExceededError", "AbortedError")
         click.echo(
-            f"{_display(spec)}: error: training failed: {type(err).__name__}: {message}", err=True
+            f"{_display(spec)}: error: training failed: {type(err).__name__}: {_cause(str(err))}",
+            err=True,
+        )
+        if peers:  # a worker that died or cannot be reached: the cluster's fault, not nnspec's
+            sys.exit(EXIT_ERRORS)
+        click.echo(
+            "  = hint: the spec checked clean, so this is a bug in nnspec: please report it",
+            err=True,
         )
         sys.exit(EXIT_INTERNAL)
+
+
+def _cause(message: str) -> str:
+    """TensorFlow's message without the Python stack it embeds after "Detected at
+    node ... defined at (most recent call last):"."""
+    kept, in_stack = [], False
+    for line in message.strip().splitlines():
+        if line.startswith("Detected at node"):
+            in_stack = True
+        elif not in_stack or (line.strip() and not line.startswith(" ")):
+            in_stack = False
+            if not line.strip().startswith("[[{{node"):  # the graph node, not the cause
+                kept.append(line.rstrip())
+    return "\n  ".join(line for line in kept if line.strip())
 
 
 @main.command(epilog="""\b
@@ -470,13 +510,27 @@ Examples:
     help=".npy array or .csv of samples, one per row.",
 )
 @click.option("--output", type=click.Path(dir_okay=False), help="CSV to write [default: print].")
-def predict(model: str, input_path: str, output: str | None) -> None:
-    """Predict with a saved model (a .keras/.h5 file or a run folder)."""
+@click.option(
+    "--prepared",
+    is_flag=True,
+    help="The samples are preprocessed already: skip the run's preprocessing.",
+)
+def predict(model: str, input_path: str, output: str | None, prepared: bool) -> None:
+    """Predict with a saved model (a .keras/.h5 file or a run folder). Samples
+    given to a run folder are raw, like its data's: the run's preprocessing
+    (reshape, scale, standardization) is applied to them, and named."""
+    from nnspec.files import check_writable
     from nnspec.keras.native_logs import filtered_stderr
     from nnspec.keras.predict import predict_file
 
+    if output:
+        check_writable(output)  # before TensorFlow loads, not after it predicted
     with filtered_stderr():
-        table = predict_file(model, input_path)
+        table, applied = predict_file(model, input_path, prepared)
+    if applied:
+        click.echo(
+            f"nnspec predict: applied the run's preprocessing: {', '.join(applied)}", err=True
+        )
     if output:
         _write(output, table)
     else:
@@ -487,11 +541,29 @@ def predict(model: str, input_path: str, output: str | None) -> None:
 Examples:
   nnspec codes
   nnspec codes | grep E4      the training-setup checks
+  nnspec codes E301           what E301 means, a spec that raises it, the fix
 """)
-def codes() -> None:
-    """List every diagnostic code with its meaning."""
-    for code, meaning in CODES.items():
-        click.echo(f"{code}  {meaning}")
+@click.argument("explain", nargs=-1, metavar="[CODE]...")
+def codes(explain: tuple[str, ...]) -> None:
+    """List every diagnostic code with its meaning, or explain the CODEs given."""
+    if not explain:
+        for code, meaning in CODES.items():
+            click.echo(f"{code}  {meaning}")
+        return
+    from nnspec.diagnostics.explanations import explain as explanation
+
+    wanted = [_known_code(code) for code in explain]
+    click.echo("\n\n".join(explanation(code, CODES[code]) for code in wanted))
+
+
+def _known_code(code: str) -> str:
+    """`code` in capitals, or a usage error naming the closest code."""
+    if code.upper() in CODES:
+        return code.upper()
+    from nnspec.diagnostics.wording import did_you_mean
+
+    hints = did_you_mean(code.upper(), CODES) or ("`nnspec codes` lists every code",)
+    raise UsageError(f"unknown diagnostic code `{code}`", hints)
 
 
 @main.command(epilog="""\b
@@ -548,8 +620,10 @@ Examples:
 def import_(model: str, output: str) -> None:
     """Write the .nn spec of a Keras model file (.keras, .h5 or to_json() JSON).
 
-    Reads the architecture only, without TensorFlow. Layers or arguments nnspec
-    cannot express are reported (exit 1) and nothing is written.
+    Reads the architecture only, without TensorFlow, and the compile settings
+    where the file has them. Layers or arguments nnspec cannot express are
+    reported (exit 1) and nothing is written; compile settings it cannot express
+    are left out with a note.
     """
     from nnspec.keras.importer import import_file
 

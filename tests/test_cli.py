@@ -360,6 +360,24 @@ def test_codes_lists_every_code():
     assert [line.split()[0] for line in run.stdout.splitlines()] == list(CODES)
 
 
+def test_codes_explains_the_codes_given():
+    run = nnspec("codes", "E301", "w401")
+    assert run.returncode == 0, run.stderr
+    first, second = run.stdout.split("\n\nW401: ")
+    assert first.startswith("E301: input shape does not fit the layer\n\n")
+    assert "`nnspec check` raises E301 on this spec:\n\n    input image: (28, 28)\n" in first
+    assert "\nFix: " in first and "    input image: (28, 28, 1)\n" in first
+    assert second.startswith("output activation unusual for the loss\n")
+
+
+def test_codes_refuses_an_unknown_code():
+    run = nnspec("codes", "E301", "E3001")
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert "unknown diagnostic code `E3001`" in run.stderr
+    assert "hint: did you mean `E301`?" in run.stderr
+
+
 def test_no_colour_when_not_a_terminal(specs):
     for args in (("check", "broken.nn"), ("check", "warns.nn"), ("summary", "broken.nn")):
         run = nnspec(*args, cwd=specs)

@@ -144,6 +144,16 @@ def test_spec_names_use_known_codes():
     assert "E900" not in {_code(spec) for spec in SPECS}
 
 
+def test_one_dimension_shapes_keep_their_comma():
+    """Messages and hints print a shape of one dimension as `(4,)`, never `(4)`."""
+    one_dimension = re.compile(r"(?<![\w)])\((None|-?\d+)\)")
+    for golden in sorted(INVALID.glob("*.expected")):
+        for line in golden.read_text(encoding="utf-8").splitlines():
+            if re.match(r"^\s*\d* \|", line):
+                continue  # the spec's own text, quoted
+            assert not one_dimension.search(line), f"{golden.name}: {line}"
+
+
 def test_every_golden_file_has_a_spec():
     orphans = sorted(
         g.name for g in INVALID.glob("*.expected") if not g.with_suffix(".nn").exists()

@@ -145,7 +145,7 @@ compile {{ loss: sparse_categorical_crossentropy, optimizer: adam }}
 fit {{
     epochs: 2
     callbacks: [
-        early_stopping(monitor={4}),
+        early_stopping(monitor={4}, mode=min),
         model_checkpoint({5}),
         csv_logger({6}, separator={7}),
         tensorboard(log_dir={8}),
@@ -273,6 +273,8 @@ def all_scripts(tmp_path: Path) -> dict[str, str]:
     extras["hostile"] = strings_spec(hostile_values())
     for name, text in extras.items():
         scripts[f"{name}.py"] = script_of(text)
+    for golden in sorted((GOLDEN / "data").glob("*.py")):  # tests/test_multi_io.py's
+        scripts[f"data_{golden.name}"] = golden.read_text()
     return scripts
 
 

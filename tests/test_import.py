@@ -379,3 +379,341 @@ def test_zip_without_config_and_weights_only_h5(tmp_path):
         f.create_dataset("w", data=[1.0])
     with pytest.raises(ImportFailed, match="no model config"):
         import_file(h5)
+
+
+# ---- compile settings --------------------------------------------------------------
+
+
+def _one_output(keras, units: int, activation: str | None):
+    layers = [keras.Input((6,), name="x"), keras.layers.Dense(units, activation=activation)]
+    return keras.Sequential(layers, name="one")
+
+
+def _two_outputs(keras, units: int, activation: str | None):
+    x = keras.Input((6,), name="x")
+    hidden = keras.layers.Dense(8, activation="relu", name="hidden")(x)
+    kind = keras.layers.Dense(units, activation=activation, name="kind")(hidden)
+    score = keras.layers.Dense(1, name="score")(hidden)
+    return keras.Model(x, [kind, score], name="two")
+
+
+# name -> (model builder, output units and activation, compile() arguments from keras)
+COMPILE_CASES = {
+    "names": (
+        _one_output,
+        (4, "softmax"),
+        lambda k: dict(
+            optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+        ),
+    ),
+    "adam": (
+        _one_output,
+        (4, "softmax"),
+        lambda k: dict(
+            optimizer=k.optimizers.Adam(learning_rate=1e-4, clipnorm=1.0),
+            loss=k.losses.CategoricalCrossentropy(label_smoothing=0.1),
+            metrics=["accuracy", k.metrics.AUC(num_thresholds=50)],
+        ),
+    ),
+    "sgd": (
+        _one_output,
+        (1, None),
+        lambda k: dict(
+            optimizer=k.optimizers.SGD(learning_rate=0.05, momentum=0.9, nesterov=True),
+            loss="mse",
+            metrics=["mae", k.metrics.RootMeanSquaredError()],
+        ),
+    ),
+    "exponential": (
+        _one_output,
+        (1, None),
+        lambda k: dict(
+            optimizer=k.optimizers.RMSprop(
+                k.optimizers.schedules.ExponentialDecay(1e-3, 1000, 0.96, staircase=True),
+                rho=0.8,
+            ),
+            loss=k.losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.05),
+            metrics=[k.metrics.Precision(thresholds=0.3), k.metrics.Accuracy()],
+        ),
+    ),
+    "cosine": (
+        _one_output,
+        (4, "softmax"),
+        lambda k: dict(
+            optimizer=k.optimizers.AdamW(
+                k.optimizers.schedules.CosineDecay(
+                    1e-3, 1000, warmup_target=3e-3, warmup_steps=100
+                ),
+                weight_decay=0.01,
+            ),
+            loss=k.losses.CategoricalFocalCrossentropy(gamma=3.0),
+            metrics=[k.metrics.TopKCategoricalAccuracy(k=2)],
+        ),
+    ),
+    "piecewise": (
+        _one_output,
+        (4, None),
+        lambda k: dict(
+            optimizer=k.optimizers.SGD(
+                k.optimizers.schedules.PiecewiseConstantDecay([100, 200], [0.1, 0.01, 0.001])
+            ),
+            loss=k.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=[k.metrics.SparseTopKCategoricalAccuracy(k=3)],
+        ),
+    ),
+    "defaults-as-objects": (
+        _one_output,
+        (1, None),
+        lambda k: dict(
+            optimizer=k.optimizers.Adagrad(),
+            loss=k.losses.mean_squared_error,
+            metrics=[k.metrics.MeanAbsoluteError()],
+        ),
+    ),
+    "per-output-dict": (
+        _two_outputs,
+        (3, "softmax"),
+        lambda k: dict(
+            optimizer=k.optimizers.Nadam(learning_rate=2e-3),
+            loss={"kind": "sparse_categorical_crossentropy", "score": k.losses.Huber()},
+            loss_weights={"kind": 1.0, "score": 0.2},
+            metrics={"kind": ["accuracy"], "score": ["mae", "mse"]},
+        ),
+    ),
+    "per-output-list": (
+        _two_outputs,
+        (3, "softmax"),
+        lambda k: dict(
+            optimizer="rmsprop",
+            loss=["sparse_categorical_crossentropy", "mse"],
+            loss_weights=[1.0, 0.5],
+            metrics=[["accuracy"], ["mae"]],
+        ),
+    ),
+}
+
+EXPECTED_COMPILE = {
+    "adam": (
+        "loss: categorical_crossentropy(label_smoothing=0.1)",
+        "optimizer: adam(learning_rate=0.0001, clipnorm=1.0)",
+        "metrics: [accuracy, auc(num_thresholds=50)]",
+    ),
+    "exponential": (
+        "optimizer: rmsprop(learning_rate=exponential_decay(0.001, 1000, 0.96, staircase=true), "
+        "rho=0.8)",
+        "metrics: [precision(thresholds=0.3), accuracy()]",
+    ),
+    "defaults-as-objects": (
+        "loss: mean_squared_error",
+        "optimizer: adagrad",
+        "metrics: [mean_absolute_error]",
+    ),
+    "per-output-list": ("loss_weights: [1.0, 0.5]", "metrics: [[accuracy], [mae]]"),
+}
+
+
+def _made(value, make):
+    if isinstance(value, list):
+        return [_made(v, make) for v in value]
+    if isinstance(value, dict):
+        return {k: _made(v, make) for k, v in value.items()}
+    return make(value)
+
+
+def _compile_ir(model) -> dict:
+    """A model's compile config without names; a loss or metric given by name and
+    the same object with Keras's defaults compare equal (but not `accuracy`, which
+    Keras matches to the loss, and keras.metrics.Accuracy)."""
+    import keras
+
+    config = json.loads(json.dumps(model.get_compile_config()))  # as a file holds it
+    return {
+        "optimizer": _unnamed(config["optimizer"]),
+        "loss": _leaves(config["loss"], keras.losses),
+        "metrics": _leaves(config["metrics"], keras.metrics),
+        "loss_weights": config["loss_weights"],
+    }
+
+
+def _unnamed(value):
+    if isinstance(value, dict):
+        return {k: _unnamed(v) for k, v in value.items() if k != "name"}
+    return [_unnamed(v) for v in value] if isinstance(value, list) else value
+
+
+def _leaves(value, module):
+    if isinstance(value, list):
+        return [_leaves(v, module) for v in value]
+    if isinstance(value, dict) and "class_name" not in value:
+        return {k: _leaves(v, module) for k, v in value.items()}
+    if isinstance(value, dict) and value["class_name"] == "function":
+        value = value["config"]
+    if isinstance(value, str) and value != "accuracy":
+        value = {"class_name": class_name(value), "config": getattr(module, class_name(value))()}
+        value["config"] = value["config"].get_config()
+    if isinstance(value, dict):
+        value = {k: value[k] for k in ("class_name", "config")}
+    return _unnamed(value)
+
+
+def _compiled_file(case: str, folder):
+    import keras
+
+    build, (units, activation), kwargs = COMPILE_CASES[case]
+    model = build(keras, units, activation)
+    model.compile(**kwargs(keras))
+    expected = _compile_ir(model)
+    path = folder / f"{case}.keras"
+    model.save(path)
+    model.save(folder / f"{case}.h5")  # which drops the model's compiled optimizer
+    return expected, path
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("case", list(COMPILE_CASES))
+def test_compile_settings_round_trip(case, tmp_path):
+    """The compile config Keras gets from the imported spec is the original's."""
+    from nnspec.keras.builder import build_model, make
+    from nnspec.keras.plan import compile_kwargs
+
+    expected, path = _compiled_file(case, tmp_path)
+    imported = import_file(path)
+    assert imported.notes == (), imported.notes
+    assert "compile {" in imported.text
+    assert compile_text(imported.text).diagnostics == []
+    for line in EXPECTED_COMPILE.get(case, ()):
+        assert line in imported.text, imported.text
+    h5 = import_file(tmp_path / f"{case}.h5").text
+    assert h5.split("\n", 1)[1] == imported.text.split("\n", 1)[1]
+    rebuilt = build_model(imported.model)
+    rebuilt.compile(**{k: _made(v, make) for k, v in compile_kwargs(imported.model.compile)})
+    assert _compile_ir(rebuilt) == expected
+
+
+@pytest.mark.keras
+def test_compile_defaults_tables_are_keras():
+    """The defaults the importer leaves out are Keras's own."""
+    import keras
+
+    from nnspec.keras.importer import (
+        LOSS_DEFAULTS,
+        METRIC_CLASS_DEFAULTS,
+        METRIC_DEFAULTS,
+        OPTIMIZER_DEFAULTS,
+    )
+    from nnspec.vocab.catalog import LOSSES, METRICS, OPTIMIZERS
+
+    for name in LOSSES:
+        config = getattr(keras.losses, class_name(name))().get_config()
+        config.pop("name")
+        assert {k: LOSS_DEFAULTS[k] for k in config} == config, name
+    for name in METRICS:
+        cls = class_name(name)
+        defaults = METRIC_DEFAULTS | METRIC_CLASS_DEFAULTS.get(cls, {})
+        config = getattr(keras.metrics, cls)().get_config()
+        config.pop("name")
+        assert {k: defaults[k] for k in config} == config, name
+    for callee in OPTIMIZERS.values():
+        config = getattr(keras.optimizers, callee.name)().get_config()
+        rest = set(config) - {p.name for p in callee.params} - {"name"}
+        assert {k: OPTIMIZER_DEFAULTS[k] for k in rest} == {k: config[k] for k in rest}
+
+
+def _config_with(compile_config, activation: str = "softmax") -> dict:
+    layers = [
+        {"class_name": "InputLayer", "config": {"name": "x", "batch_shape": [None, 4]}},
+        {"class_name": "Dense", "config": {"name": "d", "units": 3, "activation": activation}},
+    ]
+    config = {"class_name": "Sequential", "config": {"name": "m", "layers": layers}}
+    return config | {"compile_config": compile_config}
+
+
+ADAM = {"module": "keras.optimizers", "class_name": "Adam", "config": {"name": "adam"}}
+
+
+def test_no_compile_config_imports_as_before():
+    plain = import_config(_config_with(None))
+    assert "compile" not in plain.text
+    assert plain.text == import_config(_config_with({})).text
+    assert plain.notes == ()
+
+
+def test_unknown_optimizer_leaves_the_block_out():
+    custom = {
+        "module": "demo",
+        "class_name": "Fancy",
+        "config": {},
+        "registered_name": "demo>Fancy",
+    }
+    imported = import_config(
+        _config_with({"optimizer": custom, "loss": "categorical_crossentropy"})
+    )
+    assert "compile" not in imported.text
+    assert imported.notes == (
+        "compile settings left out: optimizer `Fancy` (custom, from `demo>Fancy`) "
+        "is not one nnspec knows",
+    )
+
+
+@pytest.mark.parametrize(
+    "loss, message",
+    [
+        ({"module": "demo", "class_name": "MyLoss", "config": {}}, "loss `MyLoss` (custom"),
+        ("dice", "loss `dice` is not one nnspec knows"),
+        (
+            {"class_name": "CategoricalCrossentropy", "config": {"reduction": "sum"}},
+            'loss `categorical_crossentropy` with `reduction="sum"`',
+        ),
+        (None, "a loss of None"),
+    ],
+)
+def test_loss_nnspec_cannot_write_leaves_the_block_out(loss, message):
+    imported = import_config(_config_with({"optimizer": ADAM, "loss": loss}))
+    assert "compile" not in imported.text
+    (note,) = imported.notes
+    assert note.startswith("compile settings left out: " + message), note
+
+
+def test_custom_metric_and_other_settings_are_noted():
+    custom = {
+        "module": "demo",
+        "class_name": "Fancy",
+        "config": {},
+        "registered_name": "demo>Fancy",
+    }
+    smooth = {"class_name": "BinaryCrossentropy", "config": {"label_smoothing": 0.2}}
+    optimizer = {"class_name": "Adam", "config": {"learning_rate": 0.01, "use_ema": True}}
+    compile_config = {
+        "optimizer": optimizer,
+        "loss": "categorical_crossentropy",
+        "metrics": ["acc", custom, smooth, "dice"],
+        "weighted_metrics": ["mae"],
+        "steps_per_execution": 4,
+        "jit_compile": True,
+    }
+    imported = import_config(_config_with(compile_config))
+    assert (
+        "compile { loss: categorical_crossentropy, optimizer: adam(learning_rate=0.01), "
+        "metrics: [accuracy] }\n"
+    ) in imported.text
+    assert imported.notes == (
+        "compile: `use_ema=true` of Adam left out: nnspec's `adam` does not take it",
+        "compile: metric `Fancy` (custom, from `demo>Fancy`) left out: not one nnspec knows",
+        "compile: metric `binary_crossentropy` left out: `label_smoothing=0.2` cannot be written",
+        "compile: metric `dice` left out: not one nnspec knows",
+        'compile: `weighted_metrics=["mae"]` left out: a spec cannot write it',
+        "compile: `steps_per_execution=4` left out: a spec cannot write it",
+    )
+
+
+def test_compile_settings_that_do_not_check_are_commented_out():
+    """Keras takes a crossentropy on a relu output; nnspec refuses it (E401)."""
+    imported = import_config(
+        _config_with({"optimizer": ADAM, "loss": "categorical_crossentropy"}, "relu")
+    )
+    assert "\n# compile {\n#     loss: categorical_crossentropy\n#     optimizer: adam\n# }\n" in (
+        imported.text
+    )
+    (note,) = imported.notes
+    assert note.startswith("compile settings left out (commented out): E401 ")
+    assert imported.model.compile is None or not imported.model.compile

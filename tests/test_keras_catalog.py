@@ -64,10 +64,15 @@ def test_metrics_exist(keras):
         assert keras.metrics.get(name) is not None, name
 
 
-@pytest.mark.parametrize("table", ["OPTIMIZERS", "CALLBACKS"])
+@pytest.mark.parametrize("table", ["OPTIMIZERS", "SCHEDULES", "CALLBACKS"])
 def test_callee_parameters_and_defaults(keras, table):
-    module = keras.optimizers if table == "OPTIMIZERS" else keras.callbacks
-    for callee in set(getattr(catalog, table).values()):
+    modules = {
+        "OPTIMIZERS": keras.optimizers,
+        "SCHEDULES": keras.optimizers.schedules,
+        "CALLBACKS": keras.callbacks,
+    }
+    module = modules[table]
+    for callee in {c.name: c for c in getattr(catalog, table).values()}.values():
         params = inspect.signature(getattr(module, callee.name)).parameters
         for p in callee.params:
             assert p.name in params, (callee.name, p.name)

@@ -42,3 +42,34 @@ def test_layer_agrees_with_keras(case):
             nnspec_result(case)
         with pytest.raises(Exception):  # noqa: B017  (Keras raises ValueError or TypeError)
             keras_result(case, checked=False)
+
+
+def test_every_registered_layer_is_a_keras_layer():
+    from nnspec.vocab.keras_layers import KERAS_LAYERS
+    from nnspec.vocab.layers import LAYERS
+
+    assert not sorted(set(LAYERS) - set(KERAS_LAYERS)), "registry names Keras does not have"
+
+
+@pytest.mark.keras
+def test_keras_layer_names_match_the_installed_keras():
+    """KERAS_LAYERS lists every public layer class of `keras.layers`: all of them for
+    the release it was taken from or a newer one, a superset for an older one."""
+    import inspect
+
+    import keras
+
+    from nnspec.vocab.keras_layers import KERAS_LAYERS, KERAS_VERSION
+
+    installed = {
+        name
+        for name, obj in vars(keras.layers).items()
+        if not name.startswith("_") and inspect.isclass(obj) and issubclass(obj, keras.layers.Layer)
+    }
+    missing = sorted(installed - set(KERAS_LAYERS))
+    assert not missing, f"Keras layers missing from nnspec/vocab/keras_layers.py: {missing}"
+    version = tuple(int(part) for part in keras.__version__.split(".")[:2])
+    if version >= KERAS_VERSION:
+        gone = sorted(set(KERAS_LAYERS) - installed)
+        assert not gone, f"names in nnspec/vocab/keras_layers.py Keras no longer has: {gone}"
+    assert len(set(KERAS_LAYERS)) == len(KERAS_LAYERS)

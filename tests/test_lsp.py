@@ -398,3 +398,14 @@ def test_formatting_bug_is_shown_and_changes_nothing(tmp_path):
 def test_server_module_imports_no_tensorflow():
     code = "import sys, nnspec.cli, nnspec.lsp; assert 'tensorflow' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=120)
+
+
+def test_hover_names_a_keras_layer_nnspec_does_not_support():
+    from nnspec.lsp.analysis import Document
+    from nnspec.lsp.hover import hover
+
+    text = "input x: (4,)\nsequential {\n    Masking()\n    Dense(1)\n}\n"
+    shown, _ = hover(Document.of(text), 3, 6)
+    assert shown == "`Masking` is a Keras layer that nnspec does not support yet"
+    shown, _ = hover(Document.of(text.replace("Masking", "Maskin")), 3, 6)
+    assert shown == "`Maskin`: unknown layer type"

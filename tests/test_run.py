@@ -1,10 +1,13 @@
 """`nnspec run` and `nnspec predict`: real training on scikit-learn's digits,
-as real subprocesses (interrupts, resume, two workers), and the data checks."""
+as real subprocesses (interrupts, kills, resume, races, two workers), and the data
+checks."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
+import random
 import re
 import shlex
 import signal
@@ -357,7 +360,7 @@ def test_run_leaves_a_tidy_run_folder_and_predict_reads_it(spec, tmp_path):
     predicted = nnspec("predict", out, "--input", samples)
     assert predicted.returncode == 0, predicted.stderr
     lines = predicted.stdout.splitlines()
-    assert lines[0] == ",".join([f"p{i}" for i in range(10)] + ["class"])
+    assert lines[0] == ",".join([f"p_{i}" for i in range(10)] + ["class"])
     assert len(lines) == 4
     assert abs(sum(float(v) for v in lines[1].split(",")[:10]) - 1) < 1e-4
 
@@ -564,3 +567,361 @@ def test_a_finished_run_folder_is_not_overwritten(spec, tmp_path):
     result = nnspec("run", spec, "--out", tmp_path / "run")
     assert result.returncode == 1
     assert "already holds a run; pick another --out, or --resume it" in result.stderr
+
+
+# ---- the run folder under kills, damage and races -----------------------------
+
+
+def _state(out: Path):
+    """The newest committed checkpoint of run folder `out`, which no kill damages."""
+    from nnspec.keras.checkpoint import Checkpoints
+
+    damaged: list[str] = []
+    state = Checkpoints(out).latest(damaged.append)
+    assert not damaged, damaged
+    return state
+
+
+def _check_history_files(out: Path, epochs: int) -> dict:
+    """history.json holds `epochs` epochs, and history.csv the same rows, numbered 1.."""
+    data = history(out)
+    assert {len(values) for values in data.values()} == {epochs}
+    rows = list(csv.reader((out / "history.csv").read_text().splitlines()))
+    assert rows[0] == ["epoch", *data]
+    for number, row in enumerate(rows[1:], 1):
+        assert row[0] == str(number)
+        assert [float(v) for v in row[1:]] == [data[key][number - 1] for key in data]
+    assert len(rows) == epochs + 1
+    return data
+
+
+FAULT_EPOCHS = 30
+FAULT_SETTINGS = [f"fit.epochs={FAULT_EPOCHS}", "fit.batch_size=1024"]  # 2 steps an epoch
+
+
+def _kill_moment(rng: random.Random) -> tuple[str, int, float]:
+    """When to kill: so many seconds after a text shows so many times in the output.
+    Any instant from the start (start-up, lock, data, restore); one amid the epochs
+    and their checkpoints, once the first epoch (slow: TensorFlow traces it) is over;
+    or one about the end (the last epoch and checkpoint, the evaluation, the model,
+    the finished run's files)."""
+    when = rng.choices(["start", "train", "end"], weights=[2, 6, 2])[0]
+    if when == "start":
+        return "", 0, rng.uniform(0, 8)
+    if when == "train":
+        return "Epoch ", 2, rng.uniform(0, 1.5)
+    return f"Epoch {FAULT_EPOCHS}/{FAULT_EPOCHS}", 1, rng.uniform(0, 1)
+
+
+def _run_or_kill(spec: Path, out: Path, log: Path, moment) -> bool:
+    """Run the command that goes on with run folder `out` (`--resume` once it holds
+    a run's spec.nn); SIGKILL it at `moment` (None: never). Whether it was killed;
+    one that ends by itself must succeed."""
+    args = ["run", spec, "--out", out]
+    args += [f"--set={s}" for s in FAULT_SETTINGS]
+    args += ["--resume"] if (out / "spec.nn").exists() else []
+    with open(log, "w") as stdout:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "nnspec.cli", *map(str, args)],
+            stdout=stdout,
+            stderr=subprocess.STDOUT,
+            env={**ENV, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"},
+        )
+    try:
+        if moment is not None:
+            awaited, count, delay = moment
+            while log.read_text().count(awaited) < count and process.poll() is None:
+                time.sleep(0.005)
+            try:
+                process.wait(timeout=delay)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                return True
+        process.wait(timeout=300)
+    finally:
+        process.kill()
+    assert process.returncode == 0, log.read_text()
+    return False
+
+
+def _check_after_kill(out: Path, before):
+    """What a kill left: the newest checkpoint intact and extending the one before
+    (no epoch lost or changed), the history files at most one epoch behind it."""
+    state = _state(out)
+    if (out / "run.json").exists():
+        return state or before
+    if before is not None:
+        assert state is not None and state.epoch >= before.epoch
+        assert all(state.history[k][: before.epoch] == v for k, v in before.history.items())
+    if (out / "history.json").exists():
+        assert state is not None
+        files = history(out)
+        assert len(files["loss"]) in (state.epoch - 1, state.epoch)
+        assert all(values == state.history[k][: len(values)] for k, values in files.items())
+    assert len(list((out / "backup").glob("epoch-*.json"))) <= 3
+    return state
+
+
+def _left(out: Path, state) -> str:
+    """What a kill left, in words: the last epoch saved, and any file of a checkpoint
+    being written or replaced."""
+    if (out / "run.json").exists():
+        return "the run finished"
+    epochs = (state.epoch, state.epoch - 1) if state else ()
+    kept = {f"epoch-{e}{end}" for e in epochs for end in (".json", ".weights.h5")}
+    extra = sorted(p.name for p in out.glob("backup/*") if p.name not in kept)
+    words = f"epoch {state.epoch if state else 0} saved"
+    if extra:
+        words += f", amid a checkpoint ({', '.join(extra)})"
+    if state and history(out) != state.history:
+        words += ", history files one epoch behind"
+    return words
+
+
+def _campaign(spec: Path, out: Path, rng, kills: int, deadline: float, trace: list[str]) -> int:
+    """Train into `out` to the end, killed at random up to `kills` times before
+    `deadline`; check every kill's leftovers and the finished run. The kills made."""
+    import keras
+
+    made, state, ended_itself = 0, None, False
+    while not (out / "run.json").exists():
+        moment = _kill_moment(rng) if made < kills and time.monotonic() < deadline else None
+        if _run_or_kill(spec, out, out.parent / f"{out.name}-{made}.log", moment):
+            made += 1
+            state = _check_after_kill(out, state)
+            after = f"{moment[0]!r} x{moment[1]}" if moment[0] else "the start"
+            trace.append(f"{out.name}: killed {moment[2]:.2f} s after {after}: {_left(out, state)}")
+        else:
+            ended_itself = True
+    data = _check_history_files(out, FAULT_EPOCHS)
+    if state is not None:  # the epochs saved before a kill are the run's first ones
+        assert all(data[k][: state.epoch] == v for k, v in state.history.items())
+    if ended_itself:
+        assert not (out / "backup").exists()
+    net = keras.models.load_model(out / "digits_small.keras")
+    assert int(net.optimizer.iterations) == 2 * FAULT_EPOCHS  # each epoch trained once
+    return made
+
+
+@pytest.mark.keras
+def test_kills_at_random_instants_lose_and_repeat_no_epoch(spec, tmp_path):
+    """A fault-injection loop: `nnspec run` killed with SIGKILL at random instants
+    (seeded), then the run resumed, again and again. No kill leaves a damaged
+    checkpoint, none loses or repeats an epoch, nothing exits 3. At most
+    NNSPEC_FAULT_ROUNDS kills (8) and NNSPEC_FAULT_SECONDS seconds (100), each run
+    then trained to its end; NNSPEC_FAULT_SEED changes the instants."""
+    rounds = int(os.environ.get("NNSPEC_FAULT_ROUNDS", "8"))
+    seed = int(os.environ.get("NNSPEC_FAULT_SEED", "12"))
+    deadline = time.monotonic() + float(os.environ.get("NNSPEC_FAULT_SECONDS", "100"))
+    rng = random.Random(seed)
+    kills = runs = 0
+    trace: list[str] = []
+    while kills < rounds and time.monotonic() < deadline:
+        kills += _campaign(spec, tmp_path / f"run{runs}", rng, rounds - kills, deadline, trace)
+        runs += 1
+    print(f"\n{kills} kills over {runs} runs of {FAULT_EPOCHS} epochs (seed {seed}):")
+    print("\n".join(trace))
+    assert kills > 0
+
+
+def _tiny_net():
+    import keras
+
+    net = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    net.compile(optimizer="adam", loss="mse")
+    return net
+
+
+def _cut(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _flip(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+DAMAGE = {
+    "manifest half-written": lambda d: _cut(d / "epoch-3.json"),
+    "manifest of another epoch": lambda d: (d / "epoch-3.json").write_bytes(
+        (d / "epoch-2.json").read_bytes()
+    ),
+    "weights half-written": lambda d: _cut(d / "epoch-3.weights.h5"),
+    "weights with a flipped byte": lambda d: _flip(d / "epoch-3.weights.h5"),
+    "weights missing": lambda d: (d / "epoch-3.weights.h5").unlink(),
+}
+# What a kill amid saving epoch 4 leaves, besides epochs 2 and 3 (see checkpoint.py).
+AMID_A_SAVE = {
+    "weights being written": lambda d: (d / "epoch-4.partial.weights.h5").write_bytes(b"\x89HDF"),
+    "weights written": lambda d: (d / "epoch-4.weights.h5").write_bytes(
+        (d / "epoch-3.weights.h5").read_bytes()
+    ),
+    "manifest being written": lambda d: (d / ".epoch-4.json.k1ll3d.tmp").write_text('{"epoch": 4'),
+}
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("damage", [*DAMAGE, *AMID_A_SAVE])
+def test_a_damaged_or_unfinished_checkpoint_is_passed_over(tmp_path, damage):
+    """Resuming takes the newest checkpoint that is whole: a damaged one (a manifest cut
+    short or wrong, weights cut short, changed or gone) is reported and passed over,
+    what a kill left of an unfinished one is ignored; the state before is restored,
+    optimizer included, and everything else goes."""
+    import numpy as np
+
+    from nnspec.keras.checkpoint import Checkpoints
+
+    x, y = np.ones((4, 3), "float32"), np.zeros((4, 2), "float32")
+    net, saving, history_so_far, weights = _tiny_net(), Checkpoints(tmp_path), {"loss": []}, {}
+    for epoch in (1, 2, 3):
+        net.fit(x, y, verbose=0)
+        history_so_far["loss"].append(float(epoch))
+        saving.save(net, epoch, history_so_far)
+        weights[epoch] = net.get_weights()
+    assert sorted(p.name for p in saving.dir.iterdir()) == [
+        "epoch-2.json",
+        "epoch-2.weights.h5",
+        "epoch-3.json",
+        "epoch-3.weights.h5",
+    ]
+    {**DAMAGE, **AMID_A_SAVE}[damage](saving.dir)
+    said: list[str] = []
+    state = Checkpoints(tmp_path).latest(said.append)
+    expected = 2 if damage in DAMAGE else 3
+    assert state.epoch == expected and state.history == {"loss": [1.0, 2.0, 3.0][:expected]}
+    assert len(said) == (damage in DAMAGE)
+    assert all(s.startswith("nnspec run: passing over the checkpoint of epoch 3: ") for s in said)
+
+    fresh = _tiny_net()
+    Checkpoints(tmp_path).restore(fresh, state)
+    for got, saved in zip(fresh.get_weights(), weights[expected]):
+        np.testing.assert_array_equal(got, saved)
+    assert int(fresh.optimizer.iterations) == expected
+    assert sorted(p.name for p in saving.dir.iterdir()) == [
+        f"epoch-{expected}.json",
+        f"epoch-{expected}.weights.h5",
+    ]
+
+
+@pytest.mark.keras
+def test_a_committed_checkpoint_not_yet_pruned_is_the_newest(tmp_path):
+    """Killed after epoch 3's manifest is in place, before the older files go."""
+    import numpy as np
+
+    from nnspec.keras.checkpoint import Checkpoints
+
+    net, saving = _tiny_net(), Checkpoints(tmp_path)
+    net.fit(np.ones((4, 3)), np.zeros((4, 2)), verbose=0)
+    for epoch in (1, 2, 3):
+        saving.save(net, epoch, {"loss": [0.5] * epoch})
+        if epoch == 1:
+            kept = {p.name: p.read_bytes() for p in saving.dir.iterdir()}
+    for name, data in kept.items():
+        (saving.dir / name).write_bytes(data)
+    state = Checkpoints(tmp_path).latest(print)
+    assert state.epoch == 3
+    for path in saving.dir.glob("epoch-*.json"):
+        path.write_text("{")  # nothing left that can be used
+    said: list[str] = []
+    assert Checkpoints(tmp_path).latest(said.append) is None
+    assert [s.split(":")[1] for s in said] == [
+        f" passing over the checkpoint of epoch {e}" for e in (3, 2, 1)
+    ]
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize(
+    "damage, said",
+    [
+        ("the newest manifest cut short", "passing over the checkpoint of epoch"),
+        ("every weights file cut short", "holds no checkpoint that can be used: starting again"),
+    ],
+)
+def test_a_run_with_a_damaged_checkpoint_resumes(spec, tmp_path, damage, said):
+    """`--resume` after the newest checkpoint was damaged goes on from the one before,
+    or starts again when none is left: it finishes (exit 0), with no traceback."""
+    out = tmp_path / "run"
+    args = ["run", spec, "--out", out, "--quiet", "--set", "fit.epochs=8"]
+    args += ["--set", "fit.batch_size=64"]
+    interrupted(args, lambda: len(list((out / "backup").glob("epoch-*.json"))) >= 2)
+    state = _state(out)
+    if damage == "the newest manifest cut short":
+        _cut(out / "backup" / f"epoch-{state.epoch}.json")
+    else:
+        for path in (out / "backup").glob("*.weights.h5"):
+            _cut(path)
+    resumed = nnspec("run", spec, "--out", out, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert said in resumed.stdout
+    assert "Traceback" not in resumed.stdout + resumed.stderr
+    data = _check_history_files(out, 8)
+    kept = state.epoch - 1 if damage == "the newest manifest cut short" else 0
+    assert data["loss"][:kept] == state.history["loss"][:kept]
+    if kept:
+        assert f"passing over the checkpoint of epoch {state.epoch}: " in resumed.stdout
+
+
+@pytest.mark.keras
+def test_a_second_run_into_a_busy_folder_is_refused_at_once(spec, tmp_path):
+    """Two runs into one --out: the second (a new run or --resume) is refused before
+    TensorFlow loads, naming the first's process; the first finishes as it began."""
+    out = tmp_path / "run"
+    first = subprocess.Popen(
+        [sys.executable, "-m", "nnspec.cli", "run", str(spec), "--out", str(out), "--quiet"]
+        + ["--seed", "1", "--batch-size", "8"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**ENV, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        while not (out / ".nnspec-run.lock").exists() and first.poll() is None:
+            time.sleep(0.01)
+        imports = {"PYTHONPROFILEIMPORTTIME": "1"}
+        second = nnspec("run", spec, "--out", out, "--quiet", "--seed", "2", env=imports)
+        resumed = nnspec("run", spec, "--out", out, "--resume", env=imports)
+        assert first.poll() is None  # still training: both came while it held the folder
+    finally:
+        stdout, stderr = first.communicate(timeout=300)
+    assert first.returncode == 0, stderr
+    for refused in (second, resumed):
+        assert refused.returncode == 1
+        assert refused.stdout == ""
+        assert f"error: {out} is in use by another nnspec run (pid {first.pid})\n" in refused.stderr
+        assert "  = hint: wait for that run to end, or give another --out\n" in refused.stderr
+        assert not re.search(r"\| +tensorflow$", refused.stderr, re.M)  # never imported
+    assert "seed: 1" in (out / "spec.nn").read_text()
+    assert len(history(out)["loss"]) == 2
+    assert not (out / "backup").exists() and not (out / ".nnspec-run.lock").exists()
+
+
+def test_the_lock_of_a_run_folder(tmp_path):
+    """One holder at a time; a lock file left by a killed run does not block; the lock
+    file goes when the run ends, and so do folders made for it and left empty."""
+    from nnspec.keras.checkpoint import LOCK, FolderError, locked
+
+    folder = tmp_path / "runs" / "a"
+    with locked(folder):
+        assert (folder / LOCK).read_text() == f"{os.getpid()}\n"
+        with pytest.raises(FolderError) as err, locked(folder):
+            pass
+        assert err.value.message == f"{folder} is in use by another nnspec run (pid {os.getpid()})"
+        (folder / "spec.nn").write_text("")
+    assert [p.name for p in folder.iterdir()] == ["spec.nn"]
+
+    (folder / LOCK).write_text("999999\n")  # a killed run's: not locked any more
+    with locked(folder):
+        assert (folder / LOCK).read_text() == f"{os.getpid()}\n"
+    assert not (folder / LOCK).exists()
+
+    with locked(tmp_path / "b" / "c"):
+        assert (tmp_path / "b" / "c").is_dir()
+    assert not (tmp_path / "b").exists()
+    (tmp_path / "file").write_text("")
+    with (
+        pytest.raises(FolderError, match="cannot use .*file as a run folder: "),
+        locked(tmp_path / "file"),
+    ):
+        pass

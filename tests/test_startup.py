@@ -38,7 +38,7 @@ def test_check_imports_neither_tensorflow_nor_templates_nor_the_server(tmp_path)
 
 
 def test_commands_that_do_not_compile_do_not_import_the_compiler():
-    for args in (["codes"], ["--help"], ["check", "--help"]):
+    for args in (["codes"], ["codes", "E301"], ["--help"], ["check", "--help"]):
         modules = imported(*args)
         assert not {m for m in modules if m.startswith(("lark", "nnspec.check"))}, args
 

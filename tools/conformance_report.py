@@ -1,11 +1,15 @@
-"""Survey every registry layer against Keras and write docs/conformance.md.
+"""Survey every registry layer and drawn whole specs against Keras, and write
+docs/conformance.md.
 
-    python tools/conformance_report.py                 # 200 configurations per layer
+    python tools/conformance_report.py                 # 200 configurations per layer, 500 specs
     python tools/conformance_report.py --examples 50   # a quicker look
     python tools/conformance_report.py --layers Dense Conv2D --output -
+    python tools/conformance_report.py --part specs --specs 500   # only the whole specs
 
-The configurations are drawn by tests/conformance.py (seeded: every run draws
-the same ones); tests/test_conformance.py runs a small sample of them in CI.
+The configurations are drawn by tests/conformance.py, the whole specs by
+tests/whole_specs.py (seeded: every run draws the same ones); tests/test_conformance.py
+and tests/test_whole_specs.py run small samples of them in CI. With `--part`, the
+other part of the page is kept as it is.
 """
 
 from __future__ import annotations
@@ -22,10 +26,13 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import conformance  # noqa: E402
+import whole_specs  # noqa: E402
 
+from nnspec.check.pipeline import compile_text  # noqa: E402
 from nnspec.vocab.layers import LAYERS, layer_types  # noqa: E402
 
 DOC = ROOT / "docs" / "conformance.md"
+SPECS_HEADING = "## Whole specs"
 COLUMNS = ("Layer", "Tried", "Agree", "Rejected by both", "Rejected at run", "Known", "Divergent")
 KINDS = (
     conformance.AGREE,
@@ -122,22 +129,164 @@ def _details(results: dict[str, list], kind: str, title: str) -> list[str]:
     return [*lines, ""]
 
 
+SPECS_INTRO = """\
+## Whole specs
+
+*From {drawn} specs drawn by `tests/whole_specs.py` (seeded: the same ones every
+run) and run on Keras {keras} in {minutes:.0f} minutes; do not edit by hand.*
+
+The layers above are checked one at a time; here whole specs are. Hypothesis draws
+complete specs: a sequential model or a graph with one or two inputs and outputs
+(dense, convolutional, recurrent and embedding layers, merged by Concatenate, Add,
+Average or Multiply), data from a scikit-learn set, a generator, or a CSV or npz
+file written with the declared shapes (mapped by `inputs:` and `outputs:`, split or
+not), data settings, losses (now and then deliberately not fitting the outputs),
+metrics, optimizers and learning-rate schedules, fit settings with validation,
+class weights and callbacks, and evaluate, save and predict.
+
+Each spec is checked as `nnspec check` does. A spec that checks clean is then run
+the way `nnspec run` runs it, in process: the rendered runtime loads the data, the
+builder makes the model, and Keras compiles it, fits one step, evaluates it (and
+saves it and predicts where the spec says so). Any error there is a bug in nnspec:
+a **Keras failure**. A spec rejected for its training setup only (E401 to E409)
+is run the same way: Keras either fails too, or trains it, and then nnspec is
+stricter than Keras for a reason listed below; a rejection without a listed
+reason is **unexplained**. The target for both is none. Specs rejected for their
+syntax, graph, shapes or data are not run, nor are clean specs without a compile
+block (which `nnspec run` refuses as it says); a run that fails for a reason
+outside the spec (a package missing on this machine) is counted apart, with the
+reason.
+
+`NNSPEC_WHOLE_SPECS=500 pytest tests/test_whole_specs.py` runs 500 specs as a test
+(CI runs 40); `python tools/conformance_report.py --part specs --specs 500`
+rewrites this section.
+"""
+SPEC_ROWS = (
+    ("Drawn", None),
+    ("Checked clean and trained by Keras", whole_specs.TRAINED),
+    ("Keras failures", whole_specs.KERAS_FAILURE),
+    ("Rejected by nnspec and by Keras", whole_specs.REJECTED_BOTH),
+    ("Rejected by nnspec, trained by Keras (nnspec stricter)", whole_specs.STRICTER),
+    ("Unexplained rejections", whole_specs.UNEXPLAINED),
+    ("Rejected by nnspec, not run", whole_specs.NOT_RUN),
+    ("Checked clean, nothing to train (no compile block)", whole_specs.NOTHING_TO_TRAIN),
+    ("Not run to the end for a limit of this machine", whole_specs.HOST_LIMIT),
+)
+
+
+def survey_specs(examples: int) -> tuple[list, float]:
+    """Judge `examples` drawn specs, telling of each; the verdicts and the minutes."""
+
+    def echo(n, drawn, verdict):
+        if verdict.kind in (whole_specs.KERAS_FAILURE, whole_specs.UNEXPLAINED):
+            print(f"{n}: {verdict.kind}: {verdict.detail}\n{drawn.text}", file=sys.stderr)
+        elif n % 25 == 0:
+            print(f"{n} specs", file=sys.stderr, flush=True)
+
+    start = time.perf_counter()
+    found = whole_specs.survey(examples, echo)
+    return found, (time.perf_counter() - start) / 60
+
+
+def render_specs(found: list, minutes: float) -> str:
+    import keras
+
+    counts = collections.Counter(v.kind for _, v in found)
+    lines = [SPECS_INTRO.format(drawn=len(found), keras=keras.__version__, minutes=minutes)]
+    lines += ["| Specs | Count |", "|---|---|"]
+    for label, kind in SPEC_ROWS:
+        count = len(found) if kind is None else counts[kind]
+        bold = kind in (whole_specs.KERAS_FAILURE, whole_specs.UNEXPLAINED)
+        lines.append(f"| {label} | {f'**{count}**' if bold else count} |")
+    lines += ["", *_spec_details(found), *_rejections(found), *_coverage(found)]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _spec_details(found: list) -> list[str]:
+    """Where nnspec is stricter, and what to fix: each reason or error once, with a count."""
+    lines = []
+    for kind, title in (
+        (whole_specs.STRICTER, "Where nnspec is stricter than Keras"),
+        (whole_specs.KERAS_FAILURE, "Keras failures"),
+        (whole_specs.UNEXPLAINED, "Unexplained rejections"),
+        (whole_specs.HOST_LIMIT, "Limits of this machine"),
+    ):
+        rows = collections.Counter(v.detail for _, v in found if v.kind == kind)
+        lines += [f"### {title}", ""]
+        lines += [f"- ({n}) {detail}" for detail, n in rows.most_common()] or ["None."]
+        lines.append("")
+    return lines
+
+
+def _rejections(found: list) -> list[str]:
+    """The specs nnspec rejects, by the codes of their errors."""
+    rows = collections.Counter()
+    for drawn, verdict in found:
+        if verdict.kind in (whole_specs.REJECTED_BOTH, whole_specs.STRICTER, whole_specs.NOT_RUN):
+            codes = sorted({d.code for d in compile_text(drawn.text).errors})
+            rows[(" ".join(codes), verdict.kind)] += 1
+    lines = ["### Rejections by error code", "", "| Codes | Keras | Specs |", "|---|---|---|"]
+    for (codes, kind), n in sorted(rows.items()):
+        lines.append(f"| {codes} | {_KERAS_SAYS[kind]} | {n} |")
+    return [*lines, ""]
+
+
+_KERAS_SAYS = {
+    whole_specs.REJECTED_BOTH: "fails too",
+    whole_specs.STRICTER: "trains it",
+    whole_specs.NOT_RUN: "not run",
+}
+
+
+def _coverage(found: list) -> list[str]:
+    """How many of the drawn specs show each feature, by group."""
+    lines = ["### What the drawn specs cover", ""]
+    for group, counts in whole_specs.coverage([d for d, _ in found]).items():
+        items = ", ".join(f"{name} {n}" for name, n in counts.items())
+        lines += [f"- **{group}**: {items}."]
+    return [*lines, ""]
+
+
+def _kept(part: str) -> str:
+    """The part of the current page (`layers` or `specs`) a run of the other keeps."""
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
+    layers, heading, specs = text.partition(f"\n{SPECS_HEADING}\n")
+    if part == "layers":
+        return layers.rstrip() + "\n"
+    return f"{SPECS_HEADING}\n{specs}" if heading else ""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=200, help="configurations per layer")
     parser.add_argument("--layers", nargs="*", help="only these layers (default: all)")
+    parser.add_argument("--specs", type=int, default=500, help="whole specs to draw")
+    parser.add_argument(
+        "--part", choices=("all", "layers", "specs"), default="all", help="what to survey"
+    )
     parser.add_argument("--output", default=str(DOC), help="file to write, or - for stdout")
     args = parser.parse_args(argv)
-    names = args.layers or [t.name for t in layer_types()]
-    results = survey(names, args.examples)
-    text = render(results, args.examples)
+    verdicts = []
+    if args.part == "specs":
+        text = _kept("layers")
+    else:
+        names = args.layers or [t.name for t in layer_types()]
+        results = survey(names, args.examples)
+        text = render(results, args.examples)
+        verdicts = [v.kind for found in results.values() for _, v in found]
+    if args.part == "layers":
+        text += "\n" + _kept("specs") if _kept("specs") else ""
+    else:
+        found, minutes = survey_specs(args.specs)
+        text += "\n" + render_specs(found, minutes)
+        verdicts += [v.kind for _, v in found]
     if args.output == "-":
         print(text)
     else:
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"wrote {args.output}", file=sys.stderr)
-    verdicts = [v.kind for found in results.values() for _, v in found]
-    return 1 if conformance.DIVERGENCE in verdicts else 0
+    failures = {conformance.DIVERGENCE, whole_specs.KERAS_FAILURE, whole_specs.UNEXPLAINED}
+    return 1 if failures.intersection(verdicts) else 0
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from nnspec.check.data import check_data
 from nnspec.check.graph import build_graph
 from nnspec.check.model import CheckedModel, Data, InputNode
 from nnspec.check.shapes import infer
@@ -65,10 +66,24 @@ def check(spec: ir.Spec, diags: list[Diagnostic]) -> CheckedModel | None:
         evaluate=settings["evaluate"],
         actions=spec.actions,
     )
-    if not any(d.is_error for d in diags):
+    if not any(d.is_error for d in diags) or _whole(model):
+        check_data(model, spec, diags)  # with errors elsewhere too, where the model is whole
         check_training(model, spec, diags)
     _fit_without_data(spec, diags)
     return model
+
+
+def _whole(model: CheckedModel) -> bool:
+    """Every layer bound (or its type guessed), every output made by a layer or an
+    input, every shape known: the errors so far leave the model whole, so its
+    data and training setup are checked in the same run."""
+    made = {(n.layer, n.app) for n in model.nodes if n.shape is not None}
+    inputs = {i.name for i in model.inputs}
+    return (
+        bool(model.outputs)
+        and all(n.layer in model.layers and n.shape is not None for n in model.nodes)
+        and all(r.source in inputs or (r.source, r.app) in made for r in model.outputs)
+    )
 
 
 def _fit_without_data(spec: ir.Spec, diags: list[Diagnostic]) -> None:

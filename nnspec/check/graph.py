@@ -12,7 +12,7 @@ from nnspec.diagnostics.records import Diagnostic, Span
 from nnspec.diagnostics.wording import closest, did_you_mean
 from nnspec.syntax import ir
 from nnspec.vocab.argtypes import ArgError
-from nnspec.vocab.layers.registry import LAYERS, LayerCall, resolve_layer
+from nnspec.vocab.layers.registry import LAYERS, LayerCall, LayerError, resolve_layer
 from nnspec.vocab.naming import AutoNames
 
 
@@ -77,6 +77,12 @@ class _Builder:
         self.decls[name] = decl
         try:
             call = resolve_layer(decl.call)
+        except LayerError as err:
+            self.diags.extend(err.diagnostics)
+            if err.guess is None:
+                self.graph.broken.add(name)
+                return name
+            call = err.guess  # shapes go on with the layer it most likely is
         except ArgError as err:
             self.diags.extend(err.diagnostics)
             if not err.diagnostics:

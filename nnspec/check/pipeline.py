@@ -14,7 +14,8 @@ from nnspec.syntax.parser import parse
 
 # Codes about the model as a whole, not reported when syntax errors dropped statements.
 WHOLE_MODEL_CODES = frozenset(
-    ["E204", "E205", "E207", "E209", "E401", "E402", "E404", "E405", "E406", "E501", "W401", "W501"]
+    ["E204", "E205", "E207", "E209", "E401", "E402", "E404", "E405", "E406", "E408", "E409"]
+    + ["E501", "E502", "W401", "W402", "W403", "W501"]
 )
 
 
@@ -41,7 +42,7 @@ def compile_text(text: str) -> Result:
             return Result(None, None, diags)
         spec = lower(parsed.tree, diags)
         model = check(spec, diags)
-        if parsed.diagnostics:
+        if not parsed.complete:
             # Statements dropped by error recovery would show up again as
             # missing edges or unused inputs: keep only local findings.
             diags = [d for d in diags if d.code not in WHOLE_MODEL_CODES]

@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 from msgspec import Struct
 
+from nnspec.check.data import label_column
+from nnspec.check.metrics import check_metrics
 from nnspec.check.model import CheckedModel, TensorRef
 from nnspec.diagnostics.records import Diagnostic, Severity, Span
 from nnspec.diagnostics.wording import plural
@@ -17,10 +19,12 @@ from nnspec.vocab.layers.registry import show
 
 def check_training(model: CheckedModel, spec: ir.Spec, diags: list[Diagnostic]) -> None:
     _softmax_units(model, diags)
-    _data_fits_input(model, diags)
+    _fit_settings(model, spec.fit, diags)
     if model.compile is not None:
         _losses(model, spec.compile, diags)
-    elif spec.fit is not None:
+        _metrics(model, spec.compile, diags)
+        check_metrics(model, spec, diags)
+    elif spec.fit is not None and spec.compile is None:  # not one with errors of its own
         diags.append(
             Diagnostic(
                 "E406",
@@ -31,14 +35,23 @@ def check_training(model: CheckedModel, spec: ir.Spec, diags: list[Diagnostic]) 
         )
 
 
+# Activation layers by the activation function they apply.
+_ACTIVATION_LAYERS = {"LeakyReLU": "leaky_relu", "ELU": "elu"}
+
+
 def activation_of(model: CheckedModel, ref: TensorRef) -> str | None:
-    """The activation a layer ends with: `softmax`, `sigmoid`, `linear`; None if unknown."""
+    """The activation a layer ends with: `softmax`, `linear`, `relu` (also from an
+    activation layer such as ReLU()); None if unknown."""
     layer = model.layers.get(ref.source)
     if layer is None:
         return None
     kind, cfg = layer.call.type, layer.call.config
     if kind.activation is not None:
         return kind.activation
+    if kind.name == "ReLU":
+        return "leaky_relu" if cfg.negative_slope else "relu"
+    if kind.name in _ACTIVATION_LAYERS:
+        return _ACTIVATION_LAYERS[kind.name]
     if "activation" in cfg:
         act = cfg.activation
         return "linear" if act is None else act if isinstance(act, str) else act.name
@@ -61,53 +74,6 @@ def _softmax_units(model: CheckedModel, diags: list[Diagnostic]) -> None:
                     ),
                 )
             )
-
-
-def _data_fits_input(model: CheckedModel, diags: list[Diagnostic]) -> None:
-    data = model.data
-    if data is None or data.sample_shape is None:
-        return
-    if len(model.inputs) != 1:
-        diags.append(
-            Diagnostic(
-                "E501",
-                f"data `{data.source.name}` gives one feature array, "
-                f"but the model has {len(model.inputs)} inputs",
-                data.span,
-                ("use an `npz` source with one array per input",),
-            )
-        )
-        return
-    inp = model.inputs[0]
-    wanted, found = inp.shape[1:], data.sample_shape
-    if len(wanted) == len(found) and all(w is None or w == f for w, f in zip(wanted, found)):
-        return
-    hints = []
-    size = _size(found)
-    if _size(wanted) == size:
-        hints.append(f"add `reshape: {show(wanted)}` to the data block")
-        if len(found) > 1 and len(wanted) == 1:
-            hints.append(f"or declare `input {inp.name}: {show(found)}` and start with Flatten()")
-    if wanted == found + (1,):
-        hints = ["add `add_channel: true` to the data block"]
-    diags.append(
-        Diagnostic(
-            "E501",
-            f"data `{data.source.name}` gives samples of shape {show(found)}, "
-            f"but input `{inp.name}` expects {show(wanted)}",
-            inp.span,
-            tuple(hints),
-        )
-    )
-
-
-def _size(shape) -> int | None:
-    total = 1
-    for d in shape:
-        if d is None:
-            return None
-        total *= d
-    return total
 
 
 def _loss_span(block: ir.Settings) -> Span:
@@ -177,10 +143,27 @@ class _Fit(Struct, frozen=True):
     classes: int | None
     labels: str | None  # the data block's `labels` setting
     targets: int | None
+    outputs: int  # how many outputs the model has
+    column: str | None = None  # the one CSV column the labels are read from
+
+    @property
+    def class_labels(self) -> bool:
+        """The data's class labels are this output's: a classification source, one output."""
+        return self.task == "classification" and self.outputs == 1
 
     @property
     def binary_units(self) -> int:
         return 2 if self.labels == "one_hot" else 1
+
+    @property
+    def probabilities(self) -> bool:
+        """The loss takes the log of the outputs: a crossentropy without from_logits."""
+        return self.crossentropy and not self.logits
+
+    @property
+    def proper(self) -> str:
+        """The output activation that gives the probabilities the loss expects."""
+        return "sigmoid" if self.expects == "binary" else "softmax"
 
 
 class _Rule(Struct, frozen=True):
@@ -208,6 +191,30 @@ _CLASS_LOSSES = ("categorical", "sparse")
 _LABEL_LOSSES = (*_CLASS_LOSSES, "binary")
 _ANY_LOSS = (*_LABEL_LOSSES, "regression")
 
+# Output activations that give no probabilities, by what they give instead; what
+# Keras 3 does with each against a crossentropy is in the E401/W401 rules below.
+_NEGATIVE = frozenset(
+    ("celu", "elu", "gelu", "hard_shrink", "hard_silu", "hard_swish", "hard_tanh")
+    + ("leaky_relu", "log_sigmoid", "log_softmax", "mish", "selu", "silu", "soft_shrink")
+    + ("softsign", "swish", "tanh", "tanh_shrink")
+)
+_ALL_ZERO = frozenset(("relu", "relu6"))  # every unit can be 0, with no gradient
+_ZERO_SUM = _ALL_ZERO | {"hard_sigmoid"}  # the units can sum to 0
+_ABOVE_ONE = frozenset(("relu", "relu6", "softplus", "exponential", "squareplus", "sparse_plus"))
+# Positive, but the units do not sum to 1.
+_PER_UNIT = (_ABOVE_ONE - _ALL_ZERO) | {"sigmoid", "hard_sigmoid", "sparse_sigmoid"}
+
+
+def _class_loss(fit: _Fit) -> str:
+    """The hint for a regression loss on class labels: the loss to use instead."""
+    if fit.labels == "one_hot":
+        return "use categorical_crossentropy with activation=softmax"
+    if fit.units == 1 and fit.classes == 2:
+        return "use binary_crossentropy with activation=sigmoid"
+    out = f"Dense({fit.classes}, activation=softmax)" if fit.classes else "a softmax output"
+    return f"use sparse_categorical_crossentropy with {out}"
+
+
 # In order: the messages a spec gets are the rules that fire, top to bottom.
 _RULES = (
     _Rule(
@@ -225,6 +232,16 @@ _RULES = (
         message=lambda f: f"{f.loss} needs one unit per class, but {f.out} has 1 unit"
         + (f" with {f.act}" if f.act else ""),
         hint="for two classes use binary_crossentropy with Dense(1, activation=sigmoid)",
+        final=True,
+    ),
+    _Rule(
+        "E404",
+        ("categorical", "binary", "regression"),
+        when=lambda f: f.column is not None and f.units > 1,
+        message=lambda f: f"{f.loss} compares each of the {f.units} units of {f.out} with the "
+        f"label, but CSV column `{f.column}` gives one value per sample: Keras stops with "
+        "a shape error",
+        hint="use sparse_categorical_crossentropy on class ids, or give the output one unit",
         final=True,
     ),
     _Rule(
@@ -298,6 +315,84 @@ _RULES = (
         hint=lambda f: f"write `{f.loss}(from_logits=true)`, or add an output activation",
         severity=Severity.WARNING,
     ),
+    _Rule(
+        "E401",
+        _LABEL_LOSSES,
+        when=lambda f: f.probabilities and f.act in _NEGATIVE,
+        message=lambda f: f"{f.out} ends in {f.act}, which can be negative, but {f.loss} takes "
+        "the log of probabilities: Keras clips negative values to 1e-7, and they stop learning",
+        hint=lambda f: f"use activation={f.proper}, or no activation and "
+        f"`{f.loss}(from_logits=true)`",
+        final=True,
+    ),
+    _Rule(
+        "E401",
+        ("categorical",),
+        when=lambda f: f.probabilities and f.act in _ZERO_SUM,
+        message=lambda f: f"{f.out} ends in {f.act}, whose units can all be 0 at once, and "
+        f"{f.loss} divides each by their sum: 0/0 turns the loss NaN",
+        hint="use activation=softmax",
+        final=True,
+    ),
+    _Rule(
+        "E401",
+        ("sparse",),
+        when=lambda f: f.probabilities and f.act in _ALL_ZERO,
+        message=lambda f: f"{f.out} ends in {f.act}, and {f.loss} takes the log of each unit: "
+        "a unit at 0 is clipped to 1e-7 and gets no gradient, so training stalls",
+        hint="use activation=softmax",
+        final=True,
+    ),
+    _Rule(
+        "W401",
+        _CLASS_LOSSES,
+        when=lambda f: f.probabilities and f.act in _PER_UNIT,
+        message=lambda f: f"{f.out} ends in {f.act}, so its {f.units} units do not sum to 1: "
+        f"{f.loss} trains it, but its predictions are not class probabilities",
+        hint="use activation=softmax",
+        severity=Severity.WARNING,
+    ),
+    _Rule(
+        "W401",
+        ("binary",),
+        when=lambda f: f.probabilities and f.act in _ABOVE_ONE,
+        message=lambda f: f"{f.out} ends in {f.act}, which can exceed 1, but {f.loss} expects "
+        "probabilities: Keras clips outputs to [1e-7, 1 - 1e-7], and clipped ones stop learning",
+        hint="use activation=sigmoid",
+        severity=Severity.WARNING,
+    ),
+    _Rule(
+        "E404",
+        ("regression",),
+        when=lambda f: f.class_labels and f.labels != "one_hot" and f.units > 1,
+        message=lambda f: f"{f.loss} compares each of the {f.units} units of {f.out} with the "
+        f"label, but data `{f.data}` gives one integer class id per sample: Keras stops with "
+        "`Incompatible shapes`",
+        hint="use sparse_categorical_crossentropy with activation=softmax",
+        final=True,
+    ),
+    _Rule(
+        "E405",
+        ("regression",),
+        when=lambda f: f.class_labels
+        and f.labels == "one_hot"
+        and f.classes is not None
+        and f.units != f.classes,
+        message=lambda f: f"data `{f.data}` gives one-hot labels for {f.classes} classes, "
+        f"but {f.out} has {plural(f.units, 'unit')}",
+        hint=lambda f: f"give the output layer {f.classes} units",
+        final=True,
+    ),
+    _Rule(
+        "W402",
+        ("regression",),
+        when=lambda f: f.class_labels,
+        message=lambda f: f"{f.loss} is a regression loss, but data `{f.data}` has "
+        + (f"{f.classes} classes" if f.classes else "class labels")
+        + (": it fits the class ids as numbers" if f.units == 1 and f.classes != 2 else ""),
+        hint=_class_loss,
+        severity=Severity.WARNING,
+    ),
 )
 
 
@@ -329,6 +424,8 @@ def _loss_fits(
         classes=data.info.classes if data else None,
         labels=data.settings.labels if data else None,
         targets=data.info.targets if data else None,
+        outputs=len(model.outputs),
+        column=label_column(data, ref.source) if data else None,
     )
     for rule in _RULES:
         if fit.expects in rule.expects and rule.when(fit):
@@ -355,5 +452,62 @@ def _reconstructs(model: CheckedModel, shape, span: Span, diags: list[Diagnostic
                 f"with `target: inputs` the output must reproduce samples of shape "
                 f"{show(data.sample_shape)}, but it has shape {show(shape[1:])}",
                 span,
+            )
+        )
+
+
+def _metrics(model: CheckedModel, block: ir.Settings, diags: list[Diagnostic]) -> None:
+    """Keras takes any list of metrics for one output; for several, one entry per
+    output in order (a metric or a list), or a mapping by output name."""
+    per, names = model.compile.metrics, [ref.source for ref in model.outputs]
+    if per is None:
+        return
+    span = block.mapping.get("metrics").value.span
+    for name, _, key_span in per.by_name:
+        if name not in names:
+            diags.append(
+                Diagnostic(
+                    "E202",
+                    f"`{name}` is not a model output",
+                    key_span,
+                    (f"outputs: {', '.join(names)}",),
+                )
+            )
+    if len(names) > 1 and per.items and len(per.items) != len(names):
+        example = ", ".join(f"{n}: [...]" for n in names)
+        diags.append(
+            Diagnostic(
+                "E408",
+                f"{plural(len(per.items), 'metrics entry', 'metrics entries')} for "
+                f"{plural(len(names), 'output')} ({', '.join(names)}): with several outputs "
+                "Keras takes one entry per output, in output order",
+                span,
+                (f"name the output of each metric: `metrics: {{ {example} }}`",),
+            )
+        )
+
+
+def _fit_settings(model: CheckedModel, block: ir.Settings | None, diags) -> None:
+    """Fit settings Keras refuses for this model, or ignores."""
+    fit = model.fit
+    if fit is None:
+        return
+    if fit.class_weight is not None and len(model.outputs) > 1:
+        diags.append(
+            Diagnostic(
+                "E409",
+                f"`class_weight` needs a model with one output; this one has {len(model.outputs)}",
+                block.mapping.get("class_weight").value.span,
+                ("weight the outputs' losses with `loss_weights` in the compile block",),
+            )
+        )
+    if fit.validation_steps is not None and fit.validation is None:
+        diags.append(
+            Diagnostic(
+                "W403",
+                "`validation_steps` is ignored: nothing is validated",
+                block.mapping.get("validation_steps").value.span,
+                ("add `validation: test` (or a fraction), or remove it",),
+                Severity.WARNING,
             )
         )

@@ -47,12 +47,17 @@ CODES: dict[str, str] = {
     "E404": "labels do not fit the loss",
     "E405": "number of classes does not match the output units",
     "E406": "no compile block: loss and optimizer are needed to train",
+    "E408": "metrics do not match the model outputs",
+    "E409": "fit setting Keras refuses for this model",
     "E501": "data does not fit the model input",
+    "E502": "data does not feed every model input and output",
     # code generation
     "E601": "the Sequential API asked for a model that is not a plain chain",
     # warnings
     "W301": "Dense layer applied to a tensor of rank above 2",
     "W401": "output activation unusual for the loss",
+    "W402": "regression loss on class labels",
+    "W403": "fit setting without effect",
     "W501": "no data block: nnspec run needs one",
     "W502": "data setting without effect for this source",
     # internal

@@ -8,6 +8,8 @@ when called; the rest runs without it.
     codegen.py      `nnspec gen`: the plan rendered through templates/, black-formatted
     builder.py      `PyCall`s -> Keras objects; the model for `run`
     train.py        `nnspec run`: data, build, train, resume, the run folder
+    checkpoint.py   the run folder's lock, and checkpoints that survive a kill
+    rendezvous.py   a multi-worker run's wait for its peers, with a time limit
     predict.py      `nnspec predict`: a saved model applied to samples
     importer.py     `nnspec import`: a Keras model file -> spec text
     native_logs.py  TensorFlow's native start-up chatter filtered from stderr

@@ -15,7 +15,7 @@ from msgspec import Struct
 
 from nnspec.syntax import ir
 from nnspec.vocab.argtypes import Named, Optional
-from nnspec.vocab.catalog import LOSS_ALIASES
+from nnspec.vocab.catalog import LOSS_ALIASES, BoundCall
 from nnspec.vocab.params import Config, Param
 
 # Named values whose Keras class is not the CamelCase of their name.
@@ -87,7 +87,14 @@ def _argument(param: Param, value):
     kind = param.type.inner if isinstance(param.type, Optional) else param.type
     if isinstance(kind, Named):
         return named_value(kind.kind, value)
+    if isinstance(value, BoundCall):  # an optimizer's learning-rate schedule
+        return bound_call(value)
     return value
+
+
+def bound_call(bound: BoundCall) -> PyCall:
+    """An optimizer, schedule or callback: its Keras class called with its arguments."""
+    return call(f"keras.{bound.module}.{bound.callee.name}", bound.callee.params, bound.config)
 
 
 def call(func: str, params: tuple[Param, ...], config: Config, positional: bool = True) -> PyCall:

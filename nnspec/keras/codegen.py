@@ -77,9 +77,11 @@ def uses(p: Program) -> dict[str, object]:
     """What the script imports: only what its steps need."""
     d = p.data
     return {
+        "csv": bool(trains(p) and p.predict),
         "gzip": bool(d and d.loader == "keras" and d.files and d.source != "mnist"),
         "numpy": bool(
-            (trains(p) and p.predict) or (d and (d.add_channel or d.loader == "npz" or d.files))
+            (trains(p) and p.predict)
+            or (d and (d.add_channel or d.loader == "npz" or d.files or d.outputs))
         ),
         "pandas": bool(d and d.loader == "csv"),
         "tensorflow": p.seed is not None,
@@ -154,15 +156,23 @@ def render_script(
         p=p,
         uses=uses(p),
         trains=trains(p),
-        tests=p.evaluate is not None or p.predict is not None or validates,
+        tests=p.evaluate is not None or bool(p.predict) or validates,
         test_labels=p.evaluate is not None or validates,
         version=__version__,
         spec_path=spec_path,
+        runtime=False,
     )
     return black.format_str(source, mode=black.Mode())
 
 
 def render_runtime(p: Program) -> str:
     """The data loading and plotting steps alone, as `run` executes them."""
-    needs = {**uses(p), "figure": True, "layers": False, "tensorflow": False}
-    return environment().get_template("runtime.py.j2").render(p=p, uses=needs)
+    needs = {**uses(p), "figure": True, "csv": True, "numpy": True, "layers": False}
+    needs["tensorflow"] = False
+    return environment().get_template("runtime.py.j2").render(p=p, uses=needs, runtime=True)
+
+
+def render_predictions() -> str:
+    """`prediction_rows` and `write_predictions` alone, as `nnspec predict` runs them."""
+    partial = environment().get_template("partials/predictions.py.j2").render()
+    return "import csv\n\nimport numpy as np\n\n\n" + partial

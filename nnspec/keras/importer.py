@@ -11,6 +11,11 @@ registry's defaults are written. Sequential models become a `sequential`
 block, Functional ones a `graph` of named layers and edges. The text is
 compiled before it is returned: a spec that does not check, or whose graph is
 not the model's, is an import bug and fails instead of being written.
+
+The `compile_config` of a model saved after `compile()` (an `.h5` file's
+`training_config`) becomes a `compile` block, written the same way. What a spec
+cannot express is left out with a note; the whole block when it is the optimizer
+or a loss, or when the block does not check (then it is written as a comment).
 """
 
 from __future__ import annotations
@@ -34,7 +39,16 @@ from nnspec.keras.calls import class_name
 from nnspec.syntax import ir
 from nnspec.syntax.parser import STATEMENT_KEYWORDS
 from nnspec.vocab.argtypes import ArgError, IntTuple, Named, Optional
-from nnspec.vocab.catalog import CONSTRAINTS, INITIALIZERS, REGULARIZERS
+from nnspec.vocab.catalog import (
+    CONSTRAINTS,
+    INITIALIZERS,
+    METRICS,
+    OPTIMIZERS,
+    REGULARIZERS,
+    SCHEDULES,
+    Callee,
+    loss_kwargs,
+)
 from nnspec.vocab.layers.registry import LAYERS, LayerArg, LayerType, ShapeError, resolve_layer
 from nnspec.vocab.naming import AutoNames, snake_case
 from nnspec.vocab.params import KERAS_ONLY, Param
@@ -117,7 +131,7 @@ def read_config(path: str | Path) -> dict:
             config = json.loads(text)
         except (OSError, zipfile.BadZipFile, UnicodeDecodeError, ValueError) as err:
             raise ImportFailed(
-                [f"cannot read {path.name}: {err}"],
+                [f"cannot read {path.name}: {_unreadable(path, head, err)}"],
                 "expected a .keras file, an .h5 file or the JSON of model.to_json()",
             ) from None
     if not isinstance(config, dict) or "class_name" not in config:
@@ -127,6 +141,20 @@ def read_config(path: str | Path) -> dict:
         )
     _check_version(str(config.get("keras_version", "3")))
     return config
+
+
+def _unreadable(path: Path, head: bytes, err: Exception) -> str:
+    """Why the file `path`, which begins with `head`, does not read: by its content,
+    and its suffix where the content is no model file's at all."""
+    if head.startswith(b"PK"):
+        return f"a zip archive cut short or damaged ({err})"
+    if head == b"\x89HDF\r\n\x1a\n":
+        return str(err)
+    if path.suffix == ".keras":
+        return "not a .keras file: not a zip archive"
+    if path.suffix in (".h5", ".hdf5"):
+        return "not an .h5 file: not an HDF5 file"
+    return f"not JSON ({err})"
 
 
 def _config_text(f, head: bytes, name: str) -> bytes:
@@ -149,8 +177,18 @@ def _config_text(f, head: bytes, name: str) -> bytes:
                 )
             if h5.attrs.get("keras_version") is not None:
                 _check_version(str(h5.attrs["keras_version"]))
-            return text
+            training = h5.attrs.get("training_config")
+            return text if training is None else _with_training_config(text, training)
     return f.read()
+
+
+def _with_training_config(text, training) -> str:
+    """The model config with an `.h5` file's `training_config` as `compile_config`,
+    as a `.keras` file keeps it (`optimizer_config` there is `optimizer`)."""
+    config, compile_config = json.loads(text), json.loads(training)
+    compile_config["optimizer"] = compile_config.pop("optimizer_config", None)
+    config["compile_config"] = compile_config
+    return json.dumps(config)
 
 
 def _check_version(version: str) -> None:
@@ -176,6 +214,13 @@ def import_config(config: dict, source: str = "the model") -> Imported:
         ) from None
     text = _format(model.spec_text(source))
     result = compile_text(text)
+    if not result.ok and model.compile:
+        # Settings Keras took that nnspec refuses (say, a loss that does not fit the
+        # output's activation): written as a comment, the model imported without them.
+        found = "; ".join(f"{d.code} {d.message}" for d in result.errors)
+        model.notes.append(f"compile settings left out (commented out): {found}")
+        text = _format(model.spec_text(source, compile_checks=False))
+        result = compile_text(text)
     if not result.ok or result.model is None:
         found = "; ".join(f"{d.code} {d.message}" for d in result.errors)
         raise InternalError(f"the imported spec does not check: {found}")
@@ -219,6 +264,7 @@ class _Model(Struct):
     layers: dict[str, _Layer]
     outputs: list[Ref]
     notes: list[str]
+    compile: list[tuple[str, str]] | None = None  # (setting, value as a spec writes it)
 
     def edges(self) -> set:
         """Every application with its inputs, comparable with `_checked_edges`."""
@@ -234,7 +280,7 @@ class _Model(Struct):
 
     # ---- text ------------------------------------------------------------------
 
-    def spec_text(self, source: str) -> str:
+    def spec_text(self, source: str, compile_checks: bool = True) -> str:
         lines = [f"# Imported from {source} by `nnspec import`.", f"model {self.name}", ""]
         for name, (shape, dtype) in self.inputs.items():
             lines.append(
@@ -250,6 +296,9 @@ class _Model(Struct):
             ]
             lines += ["graph {", *defs, "", *(f"    {c}" for c in self._chains()), "}", ""]
             lines.append("output " + ", ".join(self._ref(r) for r in self.outputs))
+        if self.compile:
+            block = ["compile {", *(f"    {k}: {v}" for k, v in self.compile), "}"]
+            lines += ["", *(block if compile_checks else [f"# {line}" for line in block])]
         return "\n".join(lines) + "\n"
 
     def _sequential_items(self) -> list[str]:
@@ -481,6 +530,8 @@ class _Reader:
             else self._functional(config, model_name)
         )
         self.fail_if_problems()
+        reader = _CompileReader(self.names, self.notes, len(model.outputs))
+        model.compile = reader.read(self.config.get("compile_config"))
         return model
 
     def _sequential(self, config: dict, model_name: str) -> _Model:
@@ -843,3 +894,291 @@ def _shape(batch_shape) -> tuple:
 
 def _shape_or_none(shape) -> tuple | None:
     return tuple(shape) if isinstance(shape, list) else None
+
+
+# ---- compile settings --------------------------------------------------------------
+
+# Keras's defaults of the config keys of its losses, metrics and optimizers
+# (`cls().get_config()`, checked against Keras in tests/test_import.py): a key nnspec
+# does not take is left out when it holds its default, and noted otherwise.
+LOSS_DEFAULTS: dict[str, object] = {
+    "reduction": "sum_over_batch_size",
+    "dtype": None,
+    "from_logits": False,
+    "label_smoothing": 0.0,
+    "axis": -1,
+    "alpha": 0.25,
+    "gamma": 2.0,
+    "apply_class_balancing": False,
+    "ignore_class": None,
+    "delta": 1.0,
+}
+METRIC_DEFAULTS: dict[str, object] = {
+    "dtype": "float32",
+    "from_logits": False,
+    "label_smoothing": 0.0,
+    "axis": -1,
+    "ignore_class": None,
+    "num_thresholds": 200,
+    "curve": "ROC",
+    "summation_method": "interpolation",
+    "multi_label": False,
+    "num_labels": None,
+    "label_weights": None,
+    "thresholds": None,
+    "top_k": None,
+    "class_id": None,
+    "k": 5,
+    "average": None,
+    "threshold": None,
+    "class_aggregation": "uniform_average",
+    "num_regressors": 0,
+}
+METRIC_CLASS_DEFAULTS: dict[str, dict[str, object]] = {"BinaryAccuracy": {"threshold": 0.5}}
+OPTIMIZER_DEFAULTS: dict[str, object] = {  # the base optimizer's; the rest are the catalog's
+    "weight_decay": None,
+    "clipnorm": None,
+    "global_clipnorm": None,
+    "clipvalue": None,
+    "use_ema": False,
+    "ema_momentum": 0.99,
+    "ema_overwrite_frequency": None,
+    "loss_scale_factor": None,
+    "gradient_accumulation_steps": None,
+}
+# compile() arguments a spec does not write, as Keras stores their defaults. Not
+# jit_compile: Keras stores what "auto" meant on the machine that saved the model.
+_COMPILE_DEFAULTS = {"weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1}
+_WRITTEN = {"loss", "optimizer", "metrics", "loss_weights", "jit_compile"}
+_METRIC_ALIASES = {"acc": "accuracy"}  # names Keras's compile() takes for the same metric
+_MISSING = object()
+
+
+class _LeftOut(Exception):
+    """A loss or optimizer a spec cannot write: the whole compile block is left out."""
+
+
+class _CompileReader:
+    """The `compile` block of a model's `compile_config`; notes what it leaves out."""
+
+    def __init__(self, names: dict[str, str], notes: list[str], outputs: int):
+        self.names, self.notes, self.outputs = names, notes, outputs
+
+    def read(self, config) -> list[tuple[str, str]] | None:
+        """The block's settings as text; None when the model was not compiled or
+        its loss or optimizer cannot be written (with a note)."""
+        if not isinstance(config, dict) or not config:
+            return None
+        try:
+            settings = [
+                ("loss", self.per_output(config.get("loss"), self.loss)),
+                ("optimizer", self.optimizer(config.get("optimizer") or "rmsprop")),
+            ]
+            if config.get("loss_weights") is not None:
+                settings.append(("loss_weights", self.per_output(config["loss_weights"], _weight)))
+        except _LeftOut as err:
+            self.notes.append(f"compile settings left out: {err}")
+            return None
+        metrics = self.metrics(config.get("metrics"))
+        if metrics is not None:
+            settings.insert(2, ("metrics", metrics))
+        for key, value in config.items():
+            if key not in _WRITTEN and not _same(value, _COMPILE_DEFAULTS.get(key)):
+                self.notes.append(
+                    f"compile: `{key}={_json(value)}` left out: a spec cannot write it"
+                )
+        return [(key, _text(value)) for key, value in settings]
+
+    def per_output(self, raw, convert) -> ir.Value:
+        """One value for every output, a list in output order, or a mapping by output."""
+        if isinstance(raw, list):
+            return _seq([convert(v) for v in raw])
+        if isinstance(raw, dict) and "class_name" not in raw:
+            return _mapping({self.names.get(k, k): convert(v) for k, v in raw.items()})
+        return convert(raw)
+
+    def loss(self, raw) -> ir.Value:
+        if raw is None:
+            raise _LeftOut("a loss of None, which a spec cannot write")
+        entry = _entry(raw, loss_kwargs())
+        if entry is None:
+            raise _LeftOut(f"loss {_describe(raw)} is not one nnspec knows")
+        word, config, _ = entry
+        kwargs, rest = _kwargs(config, loss_kwargs()[word], LOSS_DEFAULTS)
+        if rest:
+            raise _LeftOut(f"loss `{word}` with {', '.join(rest)}, which a spec cannot write")
+        return _named(word, kwargs)
+
+    def metrics(self, raw) -> ir.Value | None:
+        """Metrics as Keras keeps them: a list (with several outputs, one entry per
+        output), or a mapping from output name; None when none is left."""
+        if raw is None:
+            return None
+        if isinstance(raw, dict) and "class_name" not in raw:
+            entries = {self.names.get(k, k): self.output_metrics(v) for k, v in raw.items()}
+            entries = {k: v for k, v in entries.items() if v is not None}
+            return _mapping(entries) if entries else None
+        items = [self.output_metrics(v) for v in (raw if isinstance(raw, list) else [raw])]
+        if all(v is None for v in items):
+            return None
+        if self.outputs > 1:  # an entry per output: keep the positions
+            return _seq([_seq([]) if v is None else v for v in items])
+        return _seq([v for v in items if v is not None])
+
+    def output_metrics(self, raw) -> ir.Value | None:
+        if not isinstance(raw, list):
+            return self.metric(raw)
+        items = [m for m in map(self.metric, raw) if m is not None]
+        return _seq(items) if items else None
+
+    def metric(self, raw) -> ir.Value | None:
+        """One metric; None, with a note, for one a spec cannot write."""
+        entry = _entry(_METRIC_ALIASES.get(raw, raw) if isinstance(raw, str) else raw, METRICS)
+        if entry is None:
+            self.notes.append(f"compile: metric {_describe(raw)} left out: not one nnspec knows")
+            return None
+        word, config, is_object = entry
+        defaults = METRIC_DEFAULTS | METRIC_CLASS_DEFAULTS.get(class_name(word), {})
+        kwargs, rest = _kwargs(config, METRICS[word], defaults)
+        if rest:
+            self.notes.append(
+                f"compile: metric `{word}` left out: {', '.join(rest)} cannot be written"
+            )
+            return None
+        if is_object and word == "accuracy" and not kwargs:
+            # keras.metrics.Accuracy(), not the name Keras matches to the loss
+            return ir.Call(word, (), (), NO_SPAN, NO_SPAN)
+        return _named(word, kwargs)
+
+    def optimizer(self, raw) -> ir.Call | ir.Ident:
+        if isinstance(raw, str):
+            raw = {"class_name": raw, "config": {}}
+        known = isinstance(raw, dict) and _builtin(raw)
+        callee = OPTIMIZERS.get(raw.get("class_name")) if known else None
+        if callee is None:
+            raise _LeftOut(f"optimizer {_describe(raw)} is not one nnspec knows")
+        return self.callee(callee, raw.get("config") or {}, OPTIMIZER_DEFAULTS)
+
+    def callee(self, callee: Callee, config: dict, defaults: dict) -> ir.Call | ir.Ident:
+        """An optimizer or schedule with the arguments that differ from the catalog's
+        defaults; other keys away from Keras's `defaults` are noted and left out."""
+        word = (*callee.aliases, callee.name)[0]
+        params = {p.name: p for p in callee.params}
+        for key, value in config.items():
+            if (
+                key not in params
+                and key != "name"
+                and not _same(value, defaults.get(key, _MISSING))
+            ):
+                self.notes.append(
+                    f"compile: `{key}={_json(value)}` of {callee.name} left out: "
+                    f"nnspec's `{word}` does not take it"
+                )
+        args, kwargs = [], []
+        for param in callee.params:
+            if param.name not in config:
+                if param.required:
+                    raise _LeftOut(f"{callee.name} without `{param.name}`")
+                continue
+            value = self.callee_value(config[param.name])
+            if param.required:
+                args.append(value)
+            elif not (isinstance(value, ir.Const) and _same(value.value, param.default)):
+                kwargs.append(ir.Kwarg(param.name, value, NO_SPAN))
+        return (
+            ir.Call(word, tuple(args), tuple(kwargs), NO_SPAN, NO_SPAN)
+            if args or kwargs
+            else ir.Ident(word, NO_SPAN)
+        )
+
+    def callee_value(self, raw) -> ir.Value:
+        """An argument: a number or list, or a learning-rate schedule."""
+        if not isinstance(raw, dict):
+            return _const(raw)
+        schedule = SCHEDULES.get(raw.get("class_name")) if _builtin(raw) else None
+        if schedule is None:
+            raise _LeftOut(f"learning-rate schedule {_describe(raw)} is not one nnspec knows")
+        return self.callee(schedule, raw.get("config") or {}, {})
+
+
+def _entry(raw, table: dict) -> tuple[str, dict, bool] | None:
+    """The catalog name and config of a serialized loss or metric (a name, a Keras
+    function or an object of a Keras class) and whether it is an object; None else."""
+    if isinstance(raw, str):
+        return (raw, {}, False) if raw in table else None
+    if not isinstance(raw, dict):
+        return None
+    cls, config = raw.get("class_name"), raw.get("config")
+    if cls == "function" and isinstance(config, str):  # e.g. keras.losses.mse itself
+        return (config, {}, False) if config in table else None
+    if not _builtin(raw) or not isinstance(config, dict):
+        return None
+    names = sorted((n for n in table if class_name(n) == cls), key=lambda n: n != snake_case(cls))
+    return (names[0], config, True) if names else None
+
+
+def _kwargs(config: dict, allowed, defaults: dict) -> tuple[list[ir.Kwarg], list[str]]:
+    """The keys of a loss or metric config away from Keras's defaults: as keyword
+    arguments where nnspec takes them, the others as `key=value` texts."""
+    kwargs, rest = [], []
+    for key, value in config.items():
+        if key == "name" or _same(value, defaults.get(key, _MISSING)):
+            continue
+        if key in allowed:
+            kwargs.append(ir.Kwarg(key, _const(value), NO_SPAN))
+        else:
+            rest.append(f"`{key}={_json(value)}`")
+    return kwargs, rest
+
+
+def _weight(raw) -> ir.Value:
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        raise _LeftOut(f"loss weight {_json(raw)}, which is not a number")
+    return _const(raw)
+
+
+def _same(value, default) -> bool:
+    """Equal as config values: 0 and 0.0 are, False and 0 are not."""
+    if isinstance(value, float):
+        value = _short_float(value)
+    return isinstance(value, bool) == isinstance(default, bool) and value == default
+
+
+def _named(word: str, kwargs: list[ir.Kwarg]) -> ir.Value:
+    return ir.Call(word, (), tuple(kwargs), NO_SPAN, NO_SPAN) if kwargs else ir.Ident(word, NO_SPAN)
+
+
+def _seq(items: list[ir.Value]) -> ir.Seq:
+    return ir.Seq(tuple(items), True, NO_SPAN)
+
+
+def _mapping(entries: dict[str, ir.Value]) -> ir.Mapping:
+    return ir.Mapping(tuple(ir.Entry(k, v, NO_SPAN) for k, v in entries.items()), NO_SPAN)
+
+
+def _text(value: ir.Value) -> str:
+    """A compile setting's value as a spec writes it."""
+    if isinstance(value, ir.Ident):
+        return value.name
+    if isinstance(value, ir.Call):
+        parts = [*map(_text, value.args), *(f"{kw.name}={_text(kw.value)}" for kw in value.kwargs)]
+        return f"{value.name}({', '.join(parts)})"
+    if isinstance(value, ir.Seq) and value.is_list:
+        return "[" + ", ".join(map(_text, value.items)) + "]"
+    if isinstance(value, ir.Mapping):
+        return "{ " + ", ".join(f"{e.key}: {_text(e.value)}" for e in value.entries) + " }"
+    return show_value(ir.plain(value))
+
+
+def _describe(raw) -> str:
+    """A loss, metric or optimizer as its config names it; whether it is custom."""
+    if not isinstance(raw, dict) or "class_name" not in raw:
+        return f"`{raw}`" if isinstance(raw, str) else f"`{_json(raw)}`"
+    if raw["class_name"] == "function":
+        return f"`{raw.get('config')}` (a function)"
+    where = raw.get("registered_name") or raw.get("module")
+    return f"`{raw['class_name']}`" + ("" if _builtin(raw) else f" (custom, from `{where}`)")
+
+
+def _json(value) -> str:
+    return json.dumps(value)[:60]

@@ -11,10 +11,11 @@ from __future__ import annotations
 import keyword
 from pathlib import Path
 
-from msgspec import Struct
+from msgspec import Struct, structs
 
-from nnspec.check.model import CheckedModel, Data, TensorRef
-from nnspec.keras.calls import PyCall, call, identifier, named_value
+from nnspec.check.model import CheckedModel, Data, InputNode, TensorRef
+from nnspec.check.training import activation_of
+from nnspec.keras.calls import PyCall, bound_call, identifier, named_value
 from nnspec.keras.emitters import EMITTERS, LIST, SPREAD, Problems, emit
 from nnspec.vocab.layers import LAYERS
 from nnspec.vocab.naming import AutoNames
@@ -97,7 +98,21 @@ class DataPlan(Struct, frozen=True):
     path: str | None = None  # csv and npz
     label: str | None = None  # csv
     delimiter: str = ","  # csv
+    missing: str = "error"  # csv: what an empty cell becomes (error: checked before loading)
     files: tuple[str, ...] = ()  # Keras's dataset files in an offline folder
+    # npz and csv with mappings: (model input or output name, array or column(s));
+    # a csv input of None takes the columns that are no label.
+    inputs: tuple[tuple[str, object], ...] = ()
+    outputs: tuple[tuple[str, object], ...] = ()
+    input_dtypes: tuple[tuple[str, str], ...] = ()  # of several inputs, by name
+
+    @property
+    def label_columns(self) -> list[str]:
+        """A CSV's label columns, in order."""
+        found = []
+        for _, key in self.outputs:
+            found.extend([key] if isinstance(key, str) else key)
+        return found
 
     @property
     def scale_divisor(self) -> int | None:
@@ -120,6 +135,13 @@ class Tensor(Struct, frozen=True):
     inline: bool  # created and applied in one expression
 
 
+class Prediction(Struct, frozen=True):
+    """Where one output's test predictions go, and its classes' names (None: values)."""
+
+    path: str
+    classes: tuple[str, ...] | None
+
+
 class Program(Struct, frozen=True):
     name: str
     description: str | None
@@ -134,7 +156,7 @@ class Program(Struct, frozen=True):
     evaluate: tuple[tuple[str, object], ...] | None  # None: the spec does not evaluate
     save: str | None
     plot: str | None
-    predict: str | None
+    predict: tuple[Prediction, ...]  # one per output; () for none
     seed: int | None
 
 
@@ -149,18 +171,22 @@ def dataset_files(model: CheckedModel, data_dir: str | None) -> tuple[str, ...]:
     return tuple(str(folder / name) for name in names)
 
 
-def data_plan(data: Data, input_dtype: str, files: tuple[str, ...] = ()) -> DataPlan:
+def data_plan(
+    data: Data, inputs: tuple[InputNode, ...], outputs: list[str], files: tuple[str, ...] = ()
+) -> DataPlan:
     settings = data.settings
     source = data.source
     classification = data.info.task == "classification" and settings.target == "labels"
     one_hot = data.info.classes if classification and settings.labels == "one_hot" else None
+    feeds = _feeds(data, [i.name for i in inputs], outputs)
+    several = len(feeds[1]) > 1  # outputs: labels stay as loaded, one array each
     return DataPlan(
         source=source.name,
         loader=source.loader,
         function=SKLEARN_FUNCTIONS.get(source.name),
         kwargs=tuple((k, data.config[k]) for k in data.config.explicit),
-        x_dtype="int32" if input_dtype.startswith("int") else "float32",
-        y_dtype=None if classification and not one_hot else "float32",
+        x_dtype="int32" if inputs[0].dtype.startswith("int") else "float32",
+        y_dtype=None if (classification and not one_hot) or several else "float32",
         scale=settings.scale,
         standardize=settings.standardize,
         one_hot=one_hot,
@@ -173,7 +199,27 @@ def data_plan(data: Data, input_dtype: str, files: tuple[str, ...] = ()) -> Data
         path=data.config.get("path"),
         label=data.config.get("label"),
         delimiter=data.config.get("delimiter", ","),
+        missing=settings.missing,
         files=files,
+        inputs=feeds[0],
+        outputs=feeds[1],
+        input_dtypes=tuple((i.name, i.dtype) for i in inputs) if len(inputs) > 1 else (),
+    )
+
+
+def _feeds(data: Data, inputs: list[str], outputs: list[str]) -> tuple[tuple, tuple]:
+    """What feeds each input and output, in model order, where the spec maps them:
+    empty for a source of one feature and one label array."""
+    settings = data.settings
+    if data.source.loader not in ("npz", "csv") or not (settings.inputs or settings.outputs):
+        return (), ()
+    npz = data.source.loader == "npz"
+    given_in = {name: key for name, key, _ in settings.inputs or ()}
+    given_out = {name: key for name, key, _ in settings.outputs or ()}
+    label = data.config.get("label")
+    return (
+        tuple((n, given_in.get(n, "x" if npz else None)) for n in inputs),
+        tuple((n, given_out.get(n, "y" if npz else label)) for n in outputs),
     )
 
 
@@ -185,16 +231,24 @@ def _per_output(value: PerOutput, convert) -> object:
     return convert(value.single)
 
 
+def _metrics(value):
+    """A metric, or one output's list of them."""
+    if isinstance(value, tuple):
+        return [named_value("metric", m) for m in value]
+    return named_value("metric", value)
+
+
 def compile_kwargs(cfg) -> tuple[tuple[str, object], ...]:
     explicit = {p.name for p in COMPILE if p.name in cfg.explicit}
     out: list[tuple[str, object]] = []
     if "optimizer" in explicit:
-        bound = cfg.optimizer
-        made = call(f"keras.optimizers.{bound.callee.name}", bound.callee.params, bound.config)
-        out.append(("optimizer", made if made.args or made.kwargs else bound.callee.name.lower()))
+        made = bound_call(cfg.optimizer)
+        out.append(
+            ("optimizer", made if made.args or made.kwargs else made.func.split(".")[-1].lower())
+        )
     out.append(("loss", _per_output(cfg.loss, lambda v: named_value("loss", v))))
-    if cfg.metrics:
-        out.append(("metrics", [named_value("metric", m) for m in cfg.metrics]))
+    if cfg.metrics is not None:
+        out.append(("metrics", _per_output(cfg.metrics, _metrics)))
     if cfg.loss_weights is not None:
         out.append(("loss_weights", _per_output(cfg.loss_weights, lambda v: v)))
     return tuple(out)
@@ -228,11 +282,7 @@ def fit_kwargs(cfg, out_dir: str | None = None) -> tuple[tuple[str, object], ...
                     (
                         "callbacks",
                         [
-                            call(
-                                f"keras.callbacks.{b.callee.name}",
-                                b.callee.params,
-                                _in_folder(b.config, out_dir),
-                            )
+                            bound_call(structs.replace(b, config=_in_folder(b.config, out_dir)))
                             for b in value
                         ],
                     )
@@ -330,6 +380,34 @@ def _tensors(model: CheckedModel, var: dict[str, str], calls: dict[str, PyCall])
     return tuple(out), tuple(expr(r) for r in model.outputs)
 
 
+def predictions(model: CheckedModel, path: str | None) -> tuple[Prediction, ...]:
+    """`predict "p.csv"`: p.csv, or p_NAME.csv for each of several outputs."""
+    if path is None:
+        return ()
+    names = [ref.source for ref in model.outputs]
+    if len(names) == 1:
+        return (Prediction(path, output_classes(model, model.outputs[0])),)
+    stem = Path(path)
+    return tuple(
+        Prediction(
+            str(stem.with_name(f"{stem.stem}_{name}{stem.suffix}")), output_classes(model, ref)
+        )
+        for name, ref in zip(names, model.outputs)
+    )
+
+
+def output_classes(model: CheckedModel, ref: TensorRef) -> tuple[str, ...] | None:
+    """The classes an output scores: the data's names, else class ids for a softmax
+    or sigmoid output; None for an output of values."""
+    data, units = model.data, model.shape_of(ref)[-1]
+    labels = data is not None and data.settings.target == "labels"
+    if len(model.outputs) == 1 and labels and data.info.task == "classification":
+        return data.info.names or tuple(str(i) for i in range(data.info.classes))
+    if activation_of(model, ref) in ("softmax", "sigmoid") and units is not None:
+        return tuple(str(i) for i in range(max(units, 2)))
+    return None
+
+
 def _action(model: CheckedModel, keyword: str):
     return next((a for a in model.actions if a.keyword == keyword), None)
 
@@ -372,7 +450,8 @@ def program(
     evaluate_kwargs = None if cfg is None else tuple((k, cfg[k]) for k in cfg.explicit)
     data = None
     if model.data is not None:
-        data = data_plan(model.data, model.inputs[0].dtype, data_files)
+        names = [ref.source for ref in model.outputs]
+        data = data_plan(model.data, model.inputs, names, data_files)
     paths = {k: (a.path if (a := _action(model, k)) else None) for k in ("save", "plot", "predict")}
     return Program(
         name=model.name,
@@ -388,6 +467,6 @@ def program(
         evaluate=evaluate_kwargs,
         save=paths["save"],
         plot=paths["plot"],
-        predict=paths["predict"],
+        predict=predictions(model, paths["predict"]),
         seed=data.seed if data else None,
     )

@@ -10,11 +10,16 @@ share one definition of them.
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import os
+import shutil
 import signal
 import sys
 import time
+import zipfile
+import zlib
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 from typing import NoReturn
@@ -23,13 +28,30 @@ from msgspec import Struct
 
 from nnspec.check.model import CheckedModel
 from nnspec.check.summary import render_summary
-from nnspec.diagnostics.wording import did_you_mean
+from nnspec.diagnostics.wording import did_you_mean, plural
 from nnspec.errors import NnspecError
 from nnspec.files import write_atomic
 from nnspec.keras.builder import build_model, make
+from nnspec.keras.checkpoint import (
+    Checkpoints,
+    FolderError,
+    State,
+    holds_files,
+    locked,
+    read_manifest,
+)
 from nnspec.keras.codegen import render_runtime
-from nnspec.keras.patches import multiworker_fit
-from nnspec.keras.plan import KERAS_FILES, Program, Var, dataset_files, program
+from nnspec.keras.patches import model_bytes, multiworker_fit
+from nnspec.keras.plan import (
+    KERAS_FILES,
+    Program,
+    Var,
+    dataset_files,
+    output_classes,
+    program,
+)
+from nnspec.keras.rendezvous import joined, peers, supervise
+from nnspec.vocab.layers.registry import show
 
 EXIT_INTERRUPTED = 130
 
@@ -48,6 +70,7 @@ class Options(Struct, frozen=True):
     quiet: bool = False
     data_dir: str | None = None
     overridden: bool = False  # the command changes settings (--set, --epochs, ...)
+    rendezvous_timeout: float = 300.0  # multiworker: seconds to wait for the other workers
 
 
 def run_dir(model: CheckedModel, opts: Options, root: Path = Path("runs")) -> Path:
@@ -55,7 +78,14 @@ def run_dir(model: CheckedModel, opts: Options, root: Path = Path("runs")) -> Pa
     if opts.out:
         return Path(opts.out)
     if opts.resume:
-        unfinished = sorted(root.glob(f"{model.name}-*/backup"), key=lambda p: p.stat().st_mtime)
+        unfinished = sorted(
+            (
+                b
+                for b in root.glob(f"{model.name}-*/backup")
+                if not (b.parent / "run.json").exists()
+            ),
+            key=lambda p: p.stat().st_mtime,
+        )
         if not unfinished:
             raise RunError(f"no interrupted run of `{model.name}` under {root}/ to resume")
         return unfinished[-1].parent
@@ -87,6 +117,8 @@ def _load_error(d, err: Exception) -> Exception:
         )
     if isinstance(err, KeyError):
         return RunError(f"{_data_name(d)}: missing column or array {err}")
+    if isinstance(err, (zipfile.BadZipFile, EOFError, zlib.error)):
+        return RunError(f"{_data_name(d)}: damaged ({err})")
     if isinstance(err, ValueError):
         return RunError(f"{_data_name(d)}: cannot read the data as numbers: {err}")
     if isinstance(err, OSError):
@@ -106,41 +138,135 @@ def check_files(p: Program, data_dir: str | None) -> None:
                 else "paths in a spec are relative to the working directory"
             )
             raise RunError(f"data file not found{where}: {path}", [hint])
+    for path in d.files:  # Keras's own files in --data-dir: whole?
+        if path.endswith(".npz"):
+            _archive_names(path, ("x_train", "y_train", "x_test", "y_test"))
+        elif path.endswith(".gz"):
+            _check_gzip(path)
     if d.loader == "csv":
-        _check_columns(d.path, d.label, d.delimiter)
+        _check_columns(d)
     if d.loader == "npz":
-        _check_arrays_named(d.path)
+        _check_arrays_named(d)
 
 
-def _check_columns(path: str, label: str, delimiter: str) -> None:
+def _archive_names(path: str, wanted: tuple[str, ...] = ()) -> set[str]:
+    """The names of the arrays in the `.npz` archive `path`, from its central directory
+    (nothing else is read); a file that is not one, or lacks an array of `wanted`,
+    is a RunError saying so."""
     try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            header = next(csv.reader(f, delimiter=delimiter), [])
+        with open(path, "rb") as f:
+            head = f.read(6)
+        with zipfile.ZipFile(path) as archive:
+            names = {n.removesuffix(".npy") for n in archive.namelist()}
     except OSError as err:
         raise RunError(f"{path}: cannot read it: {err.strerror or err}") from None
-    except UnicodeDecodeError:
-        raise RunError(f"{path}: not UTF-8 text") from None
-    if label not in header:
-        raise RunError(
-            f"{path}: no column `{label}` in the header ({', '.join(header) or 'empty'})",
-            did_you_mean(label, header),
-        )
-    if len(header) < 2:
-        raise RunError(f"{path}: no feature columns besides the label `{label}`")
+    except zipfile.BadZipFile as err:
+        if head == b"\x93NUMPY":
+            raise RunError(
+                f"{path}: one array saved with numpy.save (a .npy file), not a .npz archive",
+                ["save the arrays by name with numpy.savez(path, x_train=..., y_train=..., ...)"],
+            ) from None
+        what = "cut short or damaged" if head.startswith(b"PK") else "not a zip archive"
+        raise RunError(f"{path}: not a NumPy .npz archive: {what} ({err})") from None
+    missing = [name for name in wanted if name not in names]
+    if missing:
+        raise RunError(f"{path}: no array {', '.join(missing)} in it")
+    return names
 
 
-def _check_arrays_named(path: str) -> None:
-    import numpy as np
+def _check_gzip(path: str) -> None:
+    """The gzip file `path` decompresses to its end (a download cut short does not)."""
+    import gzip
 
     try:
-        with np.load(path) as archive:
-            names = set(archive.files)
-    except (OSError, ValueError) as err:
-        raise RunError(f"{path}: not a NumPy .npz archive ({err})") from None
-    if not ({"x_train", "y_train", "x_test", "y_test"} <= names or {"x", "y"} <= names):
+        with gzip.open(path) as f:
+            while f.read(1 << 22):
+                pass
+    except (EOFError, zlib.error, gzip.BadGzipFile) as err:
+        raise RunError(f"{path}: cut short or damaged ({err})") from None
+    except OSError as err:
+        raise RunError(f"{path}: cannot read it: {err.strerror or err}") from None
+
+
+def _check_columns(d) -> None:
+    """The CSV's header names every column the spec maps, and some features; every
+    row has every field, and every cell the model reads is a number (an empty one
+    only with `missing: drop` or `zero`)."""
+    try:
+        with open(d.path, newline="", encoding="utf-8-sig") as f:
+            rows = csv.reader(f, delimiter=d.delimiter)
+            header = next(rows, [])
+            _check_header(d, header)
+            _check_rows(d, header, rows)
+    except OSError as err:
+        raise RunError(f"{d.path}: cannot read it: {err.strerror or err}") from None
+    except UnicodeDecodeError:
+        raise RunError(f"{d.path}: not UTF-8 text") from None
+
+
+def _check_header(d, header: list[str]) -> None:
+    labels = d.label_columns or [d.label]
+    wanted = [*labels, *(c for _, key in d.inputs if key for c in _as_list(key))]
+    for column in wanted:
+        if column not in header:
+            raise RunError(
+                f"{d.path}: no column `{column}` in the header ({', '.join(header) or 'empty'})",
+                did_you_mean(column, header),
+            )
+    if len(header) <= len(labels):
+        raise RunError(f"{d.path}: no feature columns besides the label `{labels[0]}`")
+
+
+def _check_rows(d, header: list[str], rows) -> None:
+    """Every row against the header; the message gives file:line:column."""
+    mapped = [c for _, key in d.inputs if key for c in _as_list(key)]
+    read = set(mapped + (d.label_columns or [d.label])) if mapped else set(header)
+    for line_fields in rows:
+        if not line_fields:
+            continue  # a blank line: pandas skips it too
+        line = rows.line_num
+        if len(line_fields) != len(header):
+            raise RunError(
+                f"{d.path}:{line}: {plural(len(line_fields), 'field')}, but the header has "
+                f"{len(header)}"
+            )
+        for column, (name, cell) in enumerate(zip(header, line_fields), start=1):
+            if name in read:
+                _check_cell(d, line, column, name, cell.strip())
+
+
+def _check_cell(d, line: int, column: int, name: str, cell: str) -> None:
+    where = f"{d.path}:{line}:{column}"
+    if not cell:
+        if d.missing == "error":
+            raise RunError(
+                f"{where}: empty cell in column `{name}`",
+                ["fill it in, or say what an empty cell becomes: `missing: drop` (or `zero`)"],
+            )
+        return
+    try:
+        float(cell)
+    except ValueError:
+        raise RunError(f"{where}: `{cell}` in column `{name}` is not a number") from None
+
+
+def _as_list(key) -> list[str]:
+    return [key] if isinstance(key, str) else list(key)
+
+
+def _check_arrays_named(d) -> None:
+    """The archive holds every array the spec maps: all split into `_train` and
+    `_test` (as the first label array is), or all whole."""
+    names = _archive_names(d.path)
+    keys = [key for _, key in (*d.outputs, *d.inputs)] or ["x", "y"]
+    split = f"{keys[0]}_test" in names
+    wanted = [f"{k}_{part}" for k in keys for part in ("train", "test")] if split else keys
+    if not set(wanted) <= names:
+        expected = (
+            "x_train, y_train, x_test, y_test, or x and y" if not d.outputs else ", ".join(wanted)
+        )
         raise RunError(
-            f"{path}: expected arrays x_train, y_train, x_test, y_test, or x and y; "
-            f"found {', '.join(sorted(names)) or 'none'}"
+            f"{d.path}: expected arrays {expected}; found {', '.join(sorted(names)) or 'none'}"
         )
 
 
@@ -149,19 +275,92 @@ def _data_name(d) -> str:
 
 
 def check_arrays(model: CheckedModel, p: Program, arrays) -> None:
-    (x_train, y_train), (x_test, _) = arrays
-    want = model.inputs[0].shape[1:]
-    got = tuple(x_train.shape[1:])
-    if len(want) != len(got) or any(w is not None and w != g for w, g in zip(want, got)):
-        shown = "(" + ", ".join("None" if w is None else str(w) for w in want) + ")"
-        raise RunError(
-            f"{_data_name(p.data)}: samples have shape {got}, but input "
-            f"`{model.inputs[0].name}` expects {shown}"
-        )
-    if len(x_train) != len(y_train):
-        raise RunError(f"{_data_name(p.data)}: {len(x_train)} samples but {len(y_train)} labels")
-    if len(x_train) == 0 or len(x_test) == 0:
-        raise RunError(f"{_data_name(p.data)}: no samples in the training or the test split")
+    """The loaded arrays against the model, before training: every input's sample
+    shape in both splits, as many samples in every array of a split, no NaN."""
+    (x_train, y_train), (x_test, y_test) = arrays
+    name = _data_name(p.data)
+    for split, x, y in (("training", x_train, y_train), ("test", x_test, y_test)):
+        by_input = _by_name(x, [i.name for i in model.inputs])
+        for inp in model.inputs:
+            want, got = inp.shape[1:], tuple(by_input[inp.name].shape[1:])
+            if len(want) != len(got) or any(w is not None and w != g for w, g in zip(want, got)):
+                raise RunError(
+                    f"{name}: {split} samples have shape {show(got)}, but input `{inp.name}` "
+                    f"expects {show(want)}"
+                )
+        counts = {len(a) for a in [*_arrays(x), *_arrays(y)]}
+        if len(counts) > 1:
+            raise RunError(
+                f"{name}: the {split} arrays hold different numbers of samples "
+                f"({', '.join(map(str, sorted(counts)))})"
+            )
+        if counts == {0}:
+            raise RunError(f"{name}: no samples in the {split} split")
+        _no_nan(name, split, [*_arrays(x), *_arrays(y)])
+        _class_ids(model, name, split, y)
+
+
+def _class_ids(model: CheckedModel, name: str, split: str, y) -> None:
+    """The labels of an output trained with sparse_categorical_crossentropy are class
+    ids: whole numbers from 0 to its units - 1. TensorFlow stops on any other in the
+    middle of an epoch."""
+    import numpy as np
+
+    for ref, loss in zip(model.outputs, _losses(model)):
+        labels = y.get(ref.source) if isinstance(y, dict) else y
+        units = (model.shape_of(ref) or (None,))[-1]
+        if "sparsecategoricalcrossentropy" not in loss or labels is None or units is None:
+            continue
+        labels = np.asarray(labels).reshape(len(labels), -1)
+        if labels.dtype.kind not in "biuf" or labels.shape[1] != 1:
+            continue  # the checks of the spec and of the shapes cover these
+        bad = (labels < 0) | (labels >= units) | (labels != np.round(labels))
+        if bad.any():
+            sample = int(np.argwhere(bad)[0][0])
+            raise RunError(
+                f"{name}: the {split} label of sample {sample}, {labels[sample][0]:g}, is not a "
+                f"class id of output `{ref.source}` (0 to {units - 1}, one per unit)",
+                ["give the output one unit per class, or number the classes from 0"],
+            )
+
+
+def _losses(model: CheckedModel) -> list[str]:
+    """Each output's loss, its name in lower case without underscores ("" if none)."""
+    loss = (model.compile or {}).get("loss")
+    if loss is None:
+        return [""] * len(model.outputs)
+    if loss.single is not None:
+        each = [loss.single] * len(model.outputs)
+    elif loss.items:
+        each = list(loss.items)
+    else:
+        named = {entry[0]: entry[1] for entry in loss.by_name}
+        each = [named.get(ref.source) for ref in model.outputs]
+    names = [
+        v if isinstance(v, str) else getattr(getattr(v, "callee", None), "name", "") for v in each
+    ]
+    return [(n or "").lower().replace("_", "") for n in names]
+
+
+def _no_nan(name: str, split: str, arrays: list) -> None:
+    import numpy as np
+
+    for array in arrays:
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            sample = int(np.argwhere(~np.isfinite(array))[0][0])
+            raise RunError(
+                f"{name}: the {split} data holds NaN or infinity (sample {sample} of the split)",
+                ["a missing value? fill it in, or use `missing: drop` (CSV files)"],
+            )
+
+
+def _by_name(x, names: list[str]) -> dict:
+    """Feature arrays by input name: a dict as loaded, or the one array."""
+    return x if isinstance(x, dict) else {names[0]: x}
+
+
+def _arrays(value) -> list:
+    return list(value.values()) if isinstance(value, dict) else [value]
 
 
 class Interrupt:
@@ -189,26 +388,20 @@ class Interrupt:
             signal.signal(sig, handler)
 
 
-def _callbacks(keras, interrupt: Interrupt, folder: Path, history: dict):
-    class Backup(keras.callbacks.BackupAndRestore):
-        """Saves completed epochs only: an interrupted one is trained again."""
-
-        def on_epoch_end(self, epoch, logs=None):
-            if not interrupt.requested:
-                super().on_epoch_end(epoch, logs)
-
-    class HistoryFiles(keras.callbacks.Callback):
-        """history.json and history.csv, rewritten after each completed epoch."""
+def _saving(keras, interrupt: Interrupt, checkpoints: Checkpoints, folder: Path, history: dict):
+    class Save(keras.callbacks.Callback):
+        """After each completed epoch: its checkpoint, then history.json and history.csv
+        written from it. An interrupted epoch is not saved: it is trained again."""
 
         def on_epoch_end(self, epoch, logs=None):
             if interrupt.requested:
                 return
             for key, value in (logs or {}).items():
                 history.setdefault(key, []).append(float(value))
+            checkpoints.save(self.model, epoch + 1, history)
             write_history(folder, history)
 
-    backup = Backup(backup_dir=str(folder / "backup"), delete_checkpoint=False)
-    return [backup, HistoryFiles()]
+    return Save()
 
 
 def write_history(folder: Path, history: dict) -> None:
@@ -218,11 +411,6 @@ def write_history(folder: Path, history: dict) -> None:
     for i in range(len(history[keys[0]]) if keys else 0):
         rows.append(",".join([str(i + 1), *(repr(history[k][i]) for k in keys)]))
     write_atomic(folder / "history.csv", "\n".join(rows) + "\n")
-
-
-def _read_history(folder: Path) -> dict:
-    path = folder / "history.json"
-    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def _make(value, namespace: dict):
@@ -260,12 +448,8 @@ def select_devices(tf, opts: Options):
             devices = [d.name for d in tf.config.list_logical_devices("CPU")]
         made = tf.distribute.MirroredStrategy(devices)
     elif strategy == "multiworker":
-        if "TF_CONFIG" not in os.environ:
-            raise RunError(
-                "--strategy multiworker reads the cluster from TF_CONFIG, which is not set "
-                "(see docs/run.md, 'Several machines')"
-            )
         made = tf.distribute.MultiWorkerMirroredStrategy()
+        joined()
     else:
         made = tf.distribute.get_strategy()
     replicas = made.num_replicas_in_sync
@@ -276,19 +460,59 @@ def select_devices(tf, opts: Options):
 
 def train(spec_path: str, text: str, model: CheckedModel, opts: Options, echo) -> Path:
     """The whole run of `model`, compiled from `text` (the spec, overrides applied);
-    returns the run folder. Raises RunError, or exits on interrupt."""
-    if opts.resume:
-        text, model = _as_started(run_dir(model, opts), text, model, opts, echo)
-    folder, p = _prepare(model, opts)
-    if _never_got_going(folder):
-        echo(f"nnspec run: {folder} holds a run that ended before its first epoch: starting again")
+    returns the run folder, locked throughout. Raises RunError, or exits on interrupt."""
+    folder = run_dir(model, opts)
+    with locked(folder):
+        if opts.resume:
+            text, model = _as_started(folder, text, model, opts, echo)
+        p, saved = _prepare(folder, model, opts, echo)
+        try:
+            return _run(spec_path, text, model, p, folder, saved, opts, echo)
+        except (OSError, FolderError) as err:  # a full disk, a folder made read-only
+            raise _cannot_write(err, folder, spec_path) from None
+
+
+# What writing a file meets on a full disk, past a quota or a size limit, in a folder
+# made read-only or not one's own, on a failing disk.
+WRITE_ERRORS = frozenset(
+    [errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO]
+)
+
+
+def _cannot_write(err: OSError | FolderError, folder: Path, spec_path: str) -> Exception:
+    """A file of the run that could not be written, named, and how to go on: what is
+    in the run folder is whole (every file is written under a temporary name, then
+    renamed), so the run resumes from its last checkpoint, or starts again. Another
+    OSError stays as it is."""
+    if isinstance(err, FolderError):
+        message = err.message
+    elif err.errno not in WRITE_ERRORS:
+        return err
+    else:
+        where = err.filename or f"a file in {folder}"
+        message = f"cannot write {where}: {err.strerror or err}"
+    if (folder / "spec.nn").is_file():
+        then = f"go on with: nnspec run {spec_path} --resume --out {folder}"
+    else:
+        then = "run the command again"
+    return RunError(message, [f"once {folder} can be written (space freed?), {then}"])
+
+
+def _run(spec_path, text, model, p: Program, folder: Path, saved: State | None, opts, echo):
+    """`train` once the run folder is locked and checked; TensorFlow starts here."""
+    if opts.strategy == "multiworker":
+        if "TF_CONFIG" not in os.environ:
+            raise RunError(
+                "--strategy multiworker reads the cluster from TF_CONFIG, which is not set "
+                "(see docs/run.md, 'Several machines')"
+            )
+        supervise(opts.rendezvous_timeout, peers(os.environ["TF_CONFIG"]), spec_path)
     keras, strategy, where = _start_tensorflow(p, opts, echo)
     namespace, arrays = load(p)
     check_arrays(model, p, arrays)
     (x_train, y_train), (x_test, y_test) = arrays
     namespace.update(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
 
-    folder.mkdir(parents=True, exist_ok=True)
     echo(
         f"nnspec run: {model.name} on {where}; {len(x_train):,} training and "
         f"{len(x_test):,} test samples; run folder {folder}"
@@ -296,34 +520,39 @@ def train(spec_path: str, text: str, model: CheckedModel, opts: Options, echo) -
     with strategy.scope():
         net = build_model(model)
         net.compile(**{k: _make(v, namespace) for k, v in p.compile_kwargs})
+    write_atomic(folder / "spec.nn", text)  # first: it makes the folder a run's
+    if namespace.get("STATISTICS"):  # the standardization, for `nnspec predict`
+        _save_arrays(folder / "standardization.npz", namespace["STATISTICS"])
     write_atomic(folder / "summary.txt", render_summary(model) + "\n")
-    write_atomic(folder / "spec.nn", text)
 
-    history = _read_history(folder) if opts.resume else {}
+    checkpoints = Checkpoints(folder)
+    history = _start_from(saved, checkpoints, net, strategy, folder)
     fit_kwargs = {k: _make(v, namespace) for k, v in p.fit_kwargs}
+    done, epochs = saved.epoch if saved else 0, fit_kwargs.get("epochs", 1)
     with Interrupt(net) as interrupt:
         fit_kwargs["callbacks"] = [
             *fit_kwargs.get("callbacks", []),
-            *_callbacks(keras, interrupt, folder, history),
+            _saving(keras, interrupt, checkpoints, folder, history),
         ]
         if opts.quiet:
             fit_kwargs["verbose"] = 0
         elif not sys.stdout.isatty():  # a log file or pipe: one line an epoch, no progress bar
             fit_kwargs.setdefault("verbose", 2)
         patched = multiworker_fit(net) if opts.strategy == "multiworker" else nullcontext()
-        with strategy.scope(), patched:
-            net.fit(x_train, y_train, **fit_kwargs)
+        if done < epochs:  # else killed after the last epoch was saved
+            with strategy.scope(), patched:
+                net.fit(x_train, y_train, initial_epoch=done, **fit_kwargs)
     if interrupt.requested:
-        _stopped(spec_path, folder, history, fit_kwargs.get("epochs", 1), echo)
+        _stopped(spec_path, folder, history, epochs, echo)
 
     results = net.evaluate(x_test, y_test, return_dict=True, verbose=0, **dict(p.evaluate or ()))
     results = {k: float(v) for k, v in results.items()}
     model_file = folder / (Path(p.save).name if p.save else f"{model.name}.keras")
-    net.save(model_file)
+    write_atomic(model_file, model_bytes(net, model_file.suffix))
     write_atomic(folder / "metrics.json", json.dumps(results, indent=2) + "\n")
     _write_curves_and_predictions(net, p, folder, namespace, history, x_test)
-    _write_manifest(folder, spec_path, model, model_file)
-    _remove_backup(folder)
+    _write_manifest(folder, spec_path, model, model_file)  # the run is finished: then
+    checkpoints.remove()
     echo(metrics_table(results))
     echo(f"saved {model_file}")
     return folder
@@ -353,32 +582,61 @@ def _as_started(folder: Path, text: str, model: CheckedModel, opts: Options, ech
     return started, result.model
 
 
-def _prepare(model: CheckedModel, opts: Options) -> tuple[Path, Program]:
-    """The run folder and the program, once everything checkable without TensorFlow is."""
+def _prepare(
+    folder: Path, model: CheckedModel, opts: Options, echo
+) -> tuple[Program, State | None]:
+    """The program and the state to resume from, once everything checkable without
+    TensorFlow is (the run folder is locked)."""
     if model.data is None:
         raise RunError("the spec has no `data` statement: nothing to train on")
     if model.compile is None:
         raise RunError("the spec has no `compile` block: a loss and an optimizer are needed")
     data_dir = opts.data_dir or os.environ.get("NNSPEC_DATA_DIR")
-    folder = run_dir(model, opts)
     p = program(model, dataset_files(model, data_dir), str(folder))
     check_files(p, data_dir)
-    again = _never_got_going(folder)  # failed or stopped before an epoch ended
-    if opts.resume and not (folder / "backup").is_dir() and not again:
+    finished = (folder / "run.json").exists()
+    saved = None if finished else Checkpoints(folder).latest(echo)
+    again = _never_got_going(folder, saved)  # failed or stopped before an epoch ended
+    if opts.resume and saved is None and not again:
+        if finished:
+            try:
+                read_manifest(folder)
+            except FolderError as err:  # damaged: the run finished all the same
+                raise RunError(
+                    f"{folder} holds a finished run: nothing to resume ({err.message})"
+                ) from None
+            raise RunError(f"{folder} holds a finished run: nothing to resume")
         raise RunError(f"nothing to resume in {folder}: no checkpoint of an interrupted run")
-    if not opts.resume and folder.exists() and any(folder.iterdir()) and not again:
+    if not opts.resume and not again and holds_files(folder):
         raise RunError(f"{folder} already holds a run; pick another --out, or --resume it")
-    return folder, p
+    if again:
+        left = any((folder / "backup").glob("epoch-*.json"))
+        why = (
+            "no checkpoint that can be used" if left else "a run that ended before its first epoch"
+        )
+        echo(f"nnspec run: {folder} holds {why}: starting again")
+    return p, saved
 
 
-def _never_got_going(folder: Path) -> bool:
+def _never_got_going(folder: Path, saved: State | None) -> bool:
     """A run folder of a run that failed or was stopped before its first epoch ended
     (its spec.nn, no checkpoint, no finished run.json): nothing in it to keep."""
-    return (
-        (folder / "spec.nn").is_file()
-        and not (folder / "backup").is_dir()
-        and not (folder / "run.json").exists()
-    )
+    return saved is None and (folder / "spec.nn").is_file() and not (folder / "run.json").exists()
+
+
+def _start_from(saved: State | None, checkpoints: Checkpoints, net, strategy, folder: Path):
+    """The history so far: `saved`'s, whose weights and optimizer state `net` gets, and
+    the history files rewritten from it; with nothing saved, none, and what an earlier
+    start left goes."""
+    if saved is None:
+        checkpoints.remove()
+        for name in ("history.json", "history.csv"):
+            (folder / name).unlink(missing_ok=True)
+        return {}
+    with strategy.scope():
+        checkpoints.restore(net, saved)
+    write_history(folder, saved.history)
+    return {k: list(v) for k, v in saved.history.items()}
 
 
 def _stopped(spec_path: str, folder: Path, history: dict, epochs: int, echo) -> NoReturn:
@@ -422,13 +680,31 @@ def _write_curves_and_predictions(
 ) -> None:
     """The training curves plot, and the test predictions if the spec asks for them."""
     if history:
-        namespace["plot_history"](
-            history, str(folder / (Path(p.plot).name if p.plot else "curves.png"))
-        )
+        plot = folder / (Path(p.plot).name if p.plot else "curves.png")
+        _write_whole(plot, lambda path: namespace["plot_history"](history, path))
     if p.predict:
-        import numpy as np
+        predictions = net.predict(x_test, verbose=0)
+        for each, array in zip(p.predict, predictions if len(p.predict) > 1 else [predictions]):
+            _write_whole(
+                folder / Path(each.path).name,
+                lambda path, a=array, e=each: namespace["write_predictions"](
+                    a, path, _listed(e.classes)
+                ),
+            )
 
-        np.savetxt(folder / Path(p.predict).name, net.predict(x_test, verbose=0), delimiter=",")
+
+def _write_whole(path: Path, write: Callable[[str], object]) -> None:
+    """`write(name)` writes a file at `name`: made in a temporary folder beside `path`,
+    then renamed to `path`, it is there whole or not at all. An OSError names `path`."""
+    staging = path.parent / f".{path.name}.tmp"
+    try:
+        staging.mkdir(exist_ok=True)
+        write(str(staging / path.name))
+        os.replace(staging / path.name, path)
+    except OSError as err:
+        raise OSError(err.errno, err.strerror, str(path)) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _write_manifest(folder: Path, spec_path: str, model: CheckedModel, model_file: Path) -> None:
@@ -437,15 +713,23 @@ def _write_manifest(folder: Path, spec_path: str, model: CheckedModel, model_fil
         "spec": str(spec_path),
         "model": model_file.name,
         "task": model.data.info.task,
-        "classes": model.data.info.classes,
+        "classes": _listed(output_classes(model, model.outputs[0])),
     }
     write_atomic(folder / "run.json", json.dumps(manifest, indent=2) + "\n")
 
 
-def _remove_backup(folder: Path) -> None:
-    import shutil
+def _save_arrays(path: Path, arrays: dict) -> None:
+    import io
 
-    shutil.rmtree(folder / "backup", ignore_errors=True)
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    write_atomic(path, buffer.getvalue())
+
+
+def _listed(names: tuple[str, ...] | None) -> list[str] | None:
+    return None if names is None else list(names)
 
 
 def metrics_table(results: dict[str, float]) -> str:

@@ -11,7 +11,7 @@ from nnspec.check.model import CheckedModel, InputNode, Layer
 from nnspec.check.pipeline import Result, compile_text
 from nnspec.diagnostics.records import Span
 from nnspec.lsp.symbols import Index, LayerSite, index, model_layer
-from nnspec.vocab.catalog import CALLBACKS, OPTIMIZERS
+from nnspec.vocab.catalog import CALLBACKS, OPTIMIZERS, SCHEDULES
 from nnspec.vocab.layers.registry import LAYERS
 from nnspec.vocab.settings import COMPILE, EVALUATE, FIT
 from nnspec.vocab.sources import SETTINGS, SOURCES
@@ -20,6 +20,7 @@ from nnspec.vocab.sources import SETTINGS, SOURCES
 CALLEE_TABLES = {
     "layer": LAYERS,
     "optimizer": OPTIMIZERS,
+    "learning-rate schedule": SCHEDULES,
     "callback": CALLBACKS,
     "data source": SOURCES,
 }

@@ -15,9 +15,16 @@ from nnspec.lsp.hover import default_text
 from nnspec.lsp.symbols import Definition
 from nnspec.syntax.parser import STATEMENT_KEYWORDS, lark_parser
 from nnspec.vocab.argtypes import AnyOf, ArgType, Bool, Choice, Named, Optional, TupleOf
+from nnspec.vocab.catalog import CalleeArg
 from nnspec.vocab.layers.registry import LayerArg, layer_types
 from nnspec.vocab.params import Param
-from nnspec.vocab.settings import INPUT_PARAMS, CalleeArg, PerOutputArg, Validation
+from nnspec.vocab.settings import (
+    INPUT_PARAMS,
+    METRIC,
+    MetricsArg,
+    PerOutputArg,
+    Validation,
+)
 from nnspec.vocab.sources import SOURCES
 
 _OPENERS = {"LPAR", "LSQB", "LBRACE"}
@@ -146,6 +153,8 @@ def _values(argtype: ArgType) -> list[Candidate]:
         return _values(argtype.inner)
     if isinstance(argtype, (TupleOf, PerOutputArg)):
         return _values(argtype.item)
+    if isinstance(argtype, MetricsArg):
+        return _values(METRIC)
     if isinstance(argtype, AnyOf):
         return [c for option in argtype.options for c in _values(option)]
     if isinstance(argtype, Named):

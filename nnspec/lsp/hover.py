@@ -9,6 +9,7 @@ from nnspec.diagnostics.records import Span
 from nnspec.lsp.analysis import BLOCK_SETTINGS, Analysis, Document, callee
 from nnspec.lsp.symbols import LayerSite, call_at, contains, walk
 from nnspec.syntax import ir
+from nnspec.vocab.keras_layers import unsupported_layer
 from nnspec.vocab.layers.registry import LAYERS, show
 from nnspec.vocab.params import Param
 from nnspec.vocab.values import show_value
@@ -105,7 +106,8 @@ def _layer(
 ) -> str:
     layer_type = LAYERS.get(call.name)
     if layer_type is None:
-        return f"`{call.name}`: unknown layer type"
+        unsupported = unsupported_layer(call.name)
+        return unsupported[0] if unsupported else f"`{call.name}`: unknown layer type"
     if checked is not None and checked[1].call.type is not layer_type:
         checked = None  # the last good model had another layer here
     title = f"**{checked[1].name if checked else name or layer_type.snake_name}**"

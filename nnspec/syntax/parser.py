@@ -22,7 +22,7 @@ from lark.exceptions import UnexpectedInput, UnexpectedToken
 from msgspec import Struct
 
 from nnspec.diagnostics.records import Diagnostic, Span
-from nnspec.diagnostics.wording import did_you_mean
+from nnspec.diagnostics.wording import closest, did_you_mean
 
 MAX_DEPTH = 64
 STATEMENT_KEYWORDS = frozenset(
@@ -43,6 +43,12 @@ STATEMENT_KEYWORDS = frozenset(
 )
 _OPEN = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
 _CLOSE = frozenset(_OPEN.values())
+_CLOSER = {"(": ")", "[": "]", "{": "}"}
+# Blocks of one item per line, and what their items are called in messages.
+_ITEM_BLOCKS = {
+    "sequential": ("layers in a `sequential` block", "one layer per line"),
+    "graph": ("the lines of a `graph` block", "one layer definition or chain per line"),
+}
 
 _READABLE = {"NAME": "a name", "SIGNED_NUMBER": "a number", "STRING": "a string"}
 
@@ -134,6 +140,7 @@ def describe_token(tok: Token) -> str:
 class ParseResult(Struct):
     tree: Tree | None
     diagnostics: list[Diagnostic]
+    complete: bool = True  # no tokens skipped: every statement is in the tree as written
 
 
 def parse(text: str) -> ParseResult:
@@ -174,7 +181,7 @@ def _too_deep(tokens: list[Token]) -> Diagnostic | None:
 class _Checkpoint(Struct):
     parser: object  # lark InteractiveParser, rolled back to on error
     index: int  # index of the first token of the item
-    brackets: tuple[str, ...]
+    brackets: tuple[int, ...]  # indexes of the brackets open there
 
 
 class _Recovery:
@@ -182,9 +189,10 @@ class _Recovery:
         self.tokens = tokens
         self.ip = parser.parse_interactive("")
         self.diagnostics: list[Diagnostic] = []
-        self.brackets: list[str] = []
+        self.brackets: list[int] = []  # index of each open bracket, innermost last
         self.statement = _Checkpoint(self.ip.copy(), 0, ())
         self.item: _Checkpoint | None = None
+        self.skipped = False  # tokens were dropped to resynchronise
 
     def run(self) -> ParseResult:
         i, tokens, prev_line = 0, self.tokens, 0
@@ -195,26 +203,83 @@ class _Recovery:
             if not self.brackets and starts_line and tok.type in _keyword_types():
                 self.statement = _Checkpoint(self.ip.copy(), i, ())
                 self.item = None
-            elif starts_line and self.brackets and self.brackets[-1] == "LBRACE":
+            elif starts_line and self.brackets and tokens[self.brackets[-1]].type == "LBRACE":
                 self.item = _Checkpoint(self.ip.copy(), i, tuple(self.brackets))
+            if tok.type == "COMMA" and self._block_items() is not None:
+                diagnostic, in_chain = self._comma_between_items(i)
+                self._add(diagnostic)
+                # skipped: the items around it still parse, but not a chain's `-> a, b`
+                i = self._resync(i) if in_chain else i + 1
+                continue
+            before = self.ip.copy() if _may_start_statement(tok, self.brackets) else None
             try:
                 self.ip.feed_token(tok)
             except UnexpectedToken as err:
-                self._report(err.token, self.ip.accepts())
-                i = self._resync(i)
-                continue
-            self._track(tok)
+                self._report(err.token, self.ip.accepts(), index=i)
+                keyword = before and _misspelled_keyword(tok, before.accepts())
+                if not keyword:
+                    i = self._resync(i)
+                    continue
+                self.ip, self.statement = before, _Checkpoint(before.copy(), i, ())
+                self.ip.feed_token(keyword)  # reported: the statement is checked as meant
+            self._track(i)
             i += 1
-        return ParseResult(self._finish(), self.diagnostics)
+        return ParseResult(self._finish(), self.diagnostics, not self.skipped)
 
-    def _track(self, tok: Token) -> None:
-        if tok.type in _OPEN:
-            self.brackets.append(tok.type)
-        elif tok.type in _CLOSE and self.brackets:
+    def _track(self, i: int) -> None:
+        if self.tokens[i].type in _OPEN:
+            self.brackets.append(i)
+        elif self.tokens[i].type in _CLOSE and self.brackets:
             self.brackets.pop()
+
+    def _block_items(self) -> str | None:
+        """`sequential` or `graph` when directly inside that block, else None."""
+        if len(self.brackets) != 1 or self.brackets[0] == 0:
+            return None
+        keyword = self.tokens[self.brackets[0] - 1]
+        if self.tokens[self.brackets[0]].type != "LBRACE" or keyword.type not in _keyword_types():
+            return None
+        return keyword.value if keyword.value in _ITEM_BLOCKS else None
+
+    def _comma_between_items(self, index: int) -> tuple[Diagnostic, bool]:
+        """E001 for a comma between the items of a block; and whether it is in a chain."""
+        block = self._block_items()
+        items, layout = _ITEM_BLOCKS[block]
+        hints = [f"remove the comma: write {layout}"]
+        start = index
+        while start > 0 and self.tokens[start - 1].line == self.tokens[index].line:
+            start -= 1
+        after = self.tokens[index + 1] if index + 1 < len(self.tokens) else None
+        in_chain = (
+            block == "graph"
+            and any(t.value == "->" for t in self.tokens[start:index])
+            and (after is not None and after.line == self.tokens[index].line)
+            and after.type == "NAME"
+        )
+        if in_chain:
+            hints.append("to feed one node into several, write a list: `x -> [a, b]`")
+        message = f"unexpected ','; {items} are not separated by commas"
+        return Diagnostic("E001", message, token_span(self.tokens[index]), tuple(hints)), in_chain
+
+    def _unclosed(self, index: int, expected: set[str]) -> Diagnostic | None:
+        """E001 at the end of the line where the innermost bracket should have closed:
+        the unexpected token starts a line no more indented than the bracket's line
+        (or the file ends). A token further right is a missing comma, not this."""
+        if not self.brackets or index == 0:
+            return None
+        opener = self.tokens[self.brackets[-1]]
+        if _OPEN[opener.type] not in expected:
+            return None
+        last = self.tokens[index - 1]
+        if index < len(self.tokens):
+            tok = self.tokens[index]
+            if tok.line == last.end_line or tok.column > _indent(self.tokens, self.brackets[-1]):
+                return None
+        return _unclosed_bracket(opener, last)
 
     def _resync(self, bad: int) -> int:
         """Roll back and return the index of the token to resume at."""
+        self.skipped = True
         if self.item is not None:
             depth = len(self.item.brackets)
             nxt = self._scan(self.item.index, bad, depth)
@@ -257,22 +322,29 @@ class _Recovery:
         try:
             return self.ip.feed_eof(end)
         except UnexpectedToken as err:
-            self._report(err.token, self.ip.accepts(), at_end=end)
+            self._report(err.token, self.ip.accepts(), at_end=end, index=len(self.tokens))
         try:
             return self.statement.parser.copy().feed_eof(end)
         except UnexpectedToken:
             return None
 
-    def _report(self, tok: Token, expected, at_end: Token | None = None) -> None:
+    def _report(self, tok: Token, expected, at_end: Token | None = None, index: int = 0) -> None:
+        unclosed = self._unclosed(index, set(expected))
+        if unclosed is not None:
+            self._add(unclosed)
+            return
         if tok.type == "$END" and at_end is not None:
             span = Span(at_end.end_line, at_end.end_column, at_end.end_line, at_end.end_column + 1)
         elif tok.type == "$END":
             span = Span(1, 1, 1, 1)
         else:
             span = token_span(tok)
-        if self.diagnostics and self.diagnostics[-1].span.line == span.line:
+        self._add(syntax_error(tok, set(expected), span))
+
+    def _add(self, diagnostic: Diagnostic) -> None:
+        if self.diagnostics and self.diagnostics[-1].span.line == diagnostic.span.line:
             return  # one syntax error per line: the rest are usually echoes
-        self.diagnostics.append(syntax_error(tok, set(expected), span))
+        self.diagnostics.append(diagnostic)
 
 
 def _depth(tokens: list[Token], start: int, stop: int) -> int:
@@ -283,6 +355,51 @@ def _depth(tokens: list[Token], start: int, stop: int) -> int:
         elif tok.type in _CLOSE:
             depth = max(0, depth - 1)
     return depth
+
+
+def _indent(tokens: list[Token], index: int) -> int:
+    """The column of the first token on the line of `tokens[index]`."""
+    line = tokens[index].line
+    while index > 0 and tokens[index - 1].line == line:
+        index -= 1
+    return tokens[index].column
+
+
+def _unclosed_bracket(opener: Token, last: Token) -> Diagnostic:
+    """E001 for `opener` never closed, placed right after `last`, where it should close."""
+    closer = _CLOSER[opener.value]
+    span = Span(last.end_line, last.end_column, last.end_line, last.end_column)  # a point
+    if opener.value == "{" and opener.line != last.end_line:
+        hint = "add `}` on the line after this one to close the block"
+    elif last.type in _READABLE and len(last.value) <= 20:
+        hint = f"add `{closer}` after `{last.value}`"
+    else:
+        hint = f"add `{closer}` at the end of this line"
+    return Diagnostic(
+        "E001",
+        f"'{opener.value}' opened at {opener.line}:{opener.column} is not closed",
+        span,
+        (hint,),
+    )
+
+
+def _may_start_statement(tok: Token, brackets: list[int]) -> bool:
+    """A name at the start of a line, outside brackets: perhaps a misspelled keyword."""
+    return tok.type == "NAME" and tok.column == 1 and not brackets
+
+
+def _misspelled_keyword(tok: Token, accepts) -> Token | None:
+    """The statement keyword `tok` misspells, where one is close and fits there;
+    as a token to parse on with."""
+    meant = closest(str(tok.value), STATEMENT_KEYWORDS)
+    kinds = [
+        t.name
+        for t in lark_parser().terminals
+        if t.pattern.type == "str" and t.pattern.value == meant
+    ]
+    if not kinds or kinds[0] not in accepts:
+        return None
+    return Token.new_borrow_pos(kinds[0], meant, tok)
 
 
 @lru_cache(maxsize=1)

@@ -1,15 +1,31 @@
 """Names Keras knows outside layers: activations, initializers, regularizers,
-constraints, losses, metrics, optimizers and callbacks.
+constraints, losses, metrics, optimizers, learning-rate schedules and callbacks.
 
 Taken from Keras 3's own tables; checked against Keras in tests/test_keras_catalog.py.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from msgspec import Struct
 
-from nnspec.vocab.argtypes import Bool, Choice, Float, Int, Optional, Str, names
-from nnspec.vocab.params import Param
+from nnspec.diagnostics.wording import did_you_mean, plural
+from nnspec.syntax import ir
+from nnspec.vocab.argtypes import (
+    AnyOf,
+    ArgError,
+    ArgType,
+    Bool,
+    Choice,
+    Float,
+    Int,
+    Optional,
+    Str,
+    TupleOf,
+    names,
+)
+from nnspec.vocab.params import Config, Param, bind
 
 ACTIVATIONS = names(
     [
@@ -176,19 +192,150 @@ METRICS = {
 
 
 class Callee(Struct, frozen=True):
-    """Something called with arguments: an optimizer or a callback."""
+    """Something called with arguments: an optimizer, a learning-rate schedule or a
+    callback. `validate` checks the arguments together (raises ArgError)."""
 
     name: str  # the Keras class name
     params: tuple[Param, ...]
     doc: str
     aliases: tuple[str, ...] = ()
+    validate: Callable[[Config], None] | None = None
+
+
+class BoundCall(Struct, frozen=True):
+    """A callee with its checked arguments; `module` is where Keras keeps it."""
+
+    callee: Callee
+    config: Config
+    call: ir.Call
+    module: str
+
+
+class CalleeArg(ArgType):
+    """A name or call from a table of callees, e.g. `adam(learning_rate=1e-3)`."""
+
+    kind: str
+    table: dict[str, Callee]
+    code: str
+    module: str  # under `keras.`: optimizers, callbacks, optimizers.schedules
+
+    @property
+    def describe(self) -> str:
+        return f"an {self.kind}" if self.kind[0] in "aeiou" else f"a {self.kind}"
+
+    def convert(self, value):
+        if isinstance(value, ir.Ident):
+            value = ir.Call(value.name, (), (), value.span, value.span)
+        if isinstance(value, ir.Const) and isinstance(value.value, str):
+            value = ir.Call(value.value, (), (), value.span, value.span)
+        if not isinstance(value, ir.Call):
+            self.fail(value)
+        callee = self.table.get(value.name)
+        if callee is None:
+            raise ArgError(
+                f"unknown {self.kind} `{value.name}`",
+                self.code,
+                did_you_mean(value.name, self.table),
+            )
+        bound = bind(value, callee.params, f"{self.kind} {callee.name}")
+        if not bound.ok:
+            raise ArgError(
+                f"invalid {self.kind}", bound.diagnostics[0].code, diagnostics=bound.diagnostics
+            )
+        if callee.validate is not None:
+            callee.validate(bound.config)
+        return BoundCall(callee, bound.config, value, self.module)
 
 
 def _table(entries: list[Callee]) -> dict[str, Callee]:
     return {key: c for c in entries for key in (c.name, *c.aliases)}
 
 
-_LR = Param("learning_rate", Float(0.0, open_low=True), 0.001, "step size")
+def _piecewise(cfg: Config) -> None:
+    boundaries, values = cfg["boundaries"], cfg["values"]
+    if len(values) != len(boundaries) + 1:
+        raise ArgError(
+            f"{plural(len(boundaries), 'boundary', 'boundaries')} need "
+            f"{len(boundaries) + 1} values, one per interval; found {len(values)}",
+            "E106",
+        )
+    if list(boundaries) != sorted(set(boundaries)):
+        raise ArgError("boundaries must increase", "E106")
+
+
+_RATE = Float(0.0, open_low=True)
+_INITIAL = Param("initial_learning_rate", _RATE, doc="learning rate at step 0")
+_STEPS = Param("decay_steps", Int(1), doc="steps over which the rate decays")
+_STAIRCASE = Param("staircase", Bool(), False, "decay in whole steps of decay_steps")
+SCHEDULES = _table(
+    [
+        Callee(
+            "ExponentialDecay",
+            (
+                _INITIAL,
+                _STEPS,
+                Param("decay_rate", _RATE, doc="factor per decay_steps"),
+                _STAIRCASE,
+            ),
+            "initial * decay_rate ** (step / decay_steps)",
+            ("exponential_decay",),
+        ),
+        Callee(
+            "InverseTimeDecay",
+            (_INITIAL, _STEPS, Param("decay_rate", _RATE, doc="decay per decay_steps"), _STAIRCASE),
+            "initial / (1 + decay_rate * step / decay_steps)",
+            ("inverse_time_decay",),
+        ),
+        Callee(
+            "PolynomialDecay",
+            (
+                _INITIAL,
+                _STEPS,
+                Param("end_learning_rate", Float(0.0), 0.0001, "rate after decay_steps"),
+                Param("power", Float(0.0, open_low=True), 1.0, "power of the polynomial"),
+                Param("cycle", Bool(), False, "start again after decay_steps"),
+            ),
+            "polynomial decay to end_learning_rate",
+            ("polynomial_decay",),
+        ),
+        Callee(
+            "CosineDecay",
+            (
+                _INITIAL,
+                _STEPS,
+                Param("alpha", Float(0.0, 1.0), 0.0, "final rate as a fraction of the initial"),
+                Param("warmup_target", Optional(_RATE), None, "rate reached after the warmup"),
+                Param("warmup_steps", Int(0), 0, "steps of linear warmup before the decay"),
+            ),
+            "cosine decay, with an optional linear warmup",
+            ("cosine_decay",),
+        ),
+        Callee(
+            "CosineDecayRestarts",
+            (
+                _INITIAL,
+                Param("first_decay_steps", Int(1), doc="steps of the first period"),
+                Param("t_mul", Float(0.0, open_low=True), 2.0, "growth of each period"),
+                Param("m_mul", Float(0.0, open_low=True), 1.0, "scale of each restart"),
+                Param("alpha", Float(0.0, 1.0), 0.0, "final rate as a fraction of the initial"),
+            ),
+            "cosine decay with warm restarts",
+            ("cosine_decay_restarts",),
+        ),
+        Callee(
+            "PiecewiseConstantDecay",
+            (
+                Param("boundaries", TupleOf(Int(0), min_len=1), doc="steps where the rate changes"),
+                Param("values", TupleOf(_RATE, min_len=2), doc="the rate in each interval"),
+            ),
+            "a fixed rate per interval of steps",
+            ("piecewise_constant",),
+            _piecewise,
+        ),
+    ]
+)
+SCHEDULE = CalleeArg("learning-rate schedule", SCHEDULES, "E110", "optimizers.schedules")
+_LR = Param("learning_rate", AnyOf((_RATE, SCHEDULE)), 0.001, "step size, or a schedule")
 _CLIP = (
     Param("weight_decay", Optional(Float(0.0)), None, "decoupled weight decay", positional=False),
     Param("clipnorm", Optional(Float(0.0)), None, "clip each gradient's norm", positional=False),
@@ -282,6 +429,26 @@ OPTIMIZERS = _table(
     ]
 )
 
+
+def _checkpoint(cfg: Config) -> None:
+    """What Keras's ModelCheckpoint refuses when it is made."""
+    path = cfg["filepath"]
+    if cfg["save_weights_only"] and not path.endswith(".weights.h5"):
+        raise ArgError(
+            f"ModelCheckpoint with save_weights_only=true: `filepath` must end in "
+            f"`.weights.h5`, found {path!r}",
+            "E106",
+        )
+    if not cfg["save_weights_only"] and not path.endswith((".keras", ".h5")):
+        raise ArgError(
+            f"ModelCheckpoint: `filepath` must end in `.keras` or `.h5`, found {path!r}", "E106"
+        )
+    if cfg["save_freq"] != "epoch":
+        raise ArgError(
+            f"ModelCheckpoint: `save_freq` must be \"epoch\", found {cfg['save_freq']!r}", "E106"
+        )
+
+
 _MONITOR = Param("monitor", Str(), "val_loss", "quantity to watch, e.g. `val_accuracy`")
 _MODE = Param(
     "mode",
@@ -321,6 +488,7 @@ CALLBACKS = _table(
             ),
             "save the model during training",
             ("model_checkpoint", "checkpoint"),
+            _checkpoint,
         ),
         Callee(
             "ReduceLROnPlateau",

@@ -22,6 +22,7 @@ from nnspec.vocab.catalog import (
     METRICS,
     OPTIMIZERS,
     REGULARIZERS,
+    SCHEDULES,
     Callee,
 )
 from nnspec.vocab.layers import layer_types
@@ -242,6 +243,11 @@ def render_names() -> str:
             losses,
             "### Optimizers",
             table(header, _callee_rows(OPTIMIZERS)),
+            "### Learning-rate schedules",
+            "An optimizer's `learning_rate` may be one of these, e.g. "
+            "`adam(learning_rate=cosine_decay(1e-3, 10000, warmup_target=3e-3, "
+            "warmup_steps=500))`.",
+            table(header, _callee_rows(SCHEDULES)),
             "### Callbacks",
             table(header, _callee_rows(CALLBACKS)),
             "### Metrics",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from msgspec import Struct
 
-from nnspec.diagnostics.wording import did_you_mean
 from nnspec.syntax import ir
 from nnspec.vocab.argtypes import (
     SHAPE,
+    AnyOf,
     ArgError,
     ArgType,
     Bool,
@@ -18,49 +18,8 @@ from nnspec.vocab.argtypes import (
     Optional,
     TupleOf,
 )
-from nnspec.vocab.catalog import CALLBACKS, METRICS, OPTIMIZERS, Callee, loss_kwargs
-from nnspec.vocab.params import Config, Param, bind
-
-
-class BoundCall(Struct, frozen=True):
-    """An optimizer or callback with its checked arguments."""
-
-    callee: Callee
-    config: Config
-    call: ir.Call
-
-
-class CalleeArg(ArgType):
-    """A name or call from a table of callees, e.g. `adam(learning_rate=1e-3)`."""
-
-    kind: str
-    table: dict[str, Callee]
-    code: str
-
-    @property
-    def describe(self) -> str:
-        return f"an {self.kind}" if self.kind[0] in "aeiou" else f"a {self.kind}"
-
-    def convert(self, value):
-        if isinstance(value, ir.Ident):
-            value = ir.Call(value.name, (), (), value.span, value.span)
-        if isinstance(value, ir.Const) and isinstance(value.value, str):
-            value = ir.Call(value.value, (), (), value.span, value.span)
-        if not isinstance(value, ir.Call):
-            self.fail(value)
-        callee = self.table.get(value.name)
-        if callee is None:
-            raise ArgError(
-                f"unknown {self.kind} `{value.name}`",
-                self.code,
-                did_you_mean(value.name, self.table),
-            )
-        bound = bind(value, callee.params, f"{self.kind} {callee.name}")
-        if not bound.ok:
-            raise ArgError(
-                f"invalid {self.kind}", bound.diagnostics[0].code, diagnostics=bound.diagnostics
-            )
-        return BoundCall(callee, bound.config, value)
+from nnspec.vocab.catalog import CALLBACKS, METRICS, OPTIMIZERS, CalleeArg, loss_kwargs
+from nnspec.vocab.params import Param
 
 
 class PerOutput(Struct, frozen=True):
@@ -97,8 +56,29 @@ class PerOutputArg(ArgType):
 
 LOSS = Named("loss", loss_kwargs, code="E109")
 METRIC = Named("metric", lambda: METRICS, code="E111")
-OPTIMIZER = CalleeArg("optimizer", OPTIMIZERS, "E110")
-CALLBACK = CalleeArg("callback", CALLBACKS, "E112")
+
+
+class MetricsArg(ArgType):
+    """Metrics as Keras takes them: a list (for several outputs, one entry per
+    output: a metric or a list of them), or a mapping from output name."""
+
+    describe = "a list of metrics, or a mapping from output name to metrics"
+
+    def convert(self, value):
+        if isinstance(value, ir.Mapping):
+            return PerOutput(
+                by_name=tuple(
+                    (str(e.key), _OUTPUT_METRICS.convert(e.value), e.span) for e in value.entries
+                )
+            )
+        if not isinstance(value, ir.Seq):
+            self.fail(value)
+        return PerOutput(items=TupleOf(_OUTPUT_METRICS).convert(value))
+
+
+_OUTPUT_METRICS = AnyOf((METRIC, TupleOf(METRIC)))
+OPTIMIZER = CalleeArg("optimizer", OPTIMIZERS, "E110", "optimizers")
+CALLBACK = CalleeArg("callback", CALLBACKS, "E112", "callbacks")
 
 
 class Validation(ArgType):
@@ -140,7 +120,7 @@ INPUT_PARAMS = (
 COMPILE = (
     Param("loss", PerOutputArg(LOSS), doc="loss function, or one per output"),
     Param("optimizer", OPTIMIZER, "rmsprop", "optimizer, e.g. `adam(learning_rate=1e-3)`"),
-    Param("metrics", TupleOf(METRIC), (), "metrics to report, e.g. `[accuracy]`"),
+    Param("metrics", Optional(MetricsArg()), None, "metrics to report, e.g. `[accuracy]`"),
     Param("loss_weights", Optional(PerOutputArg(Float(0.0))), None, "weight of each output's loss"),
 )
 FIT = (
@@ -148,6 +128,8 @@ FIT = (
     Param("batch_size", Int(1), 32, "samples per gradient step"),
     Param("validation", Optional(Validation()), None, "`test` or a fraction held out"),
     Param("shuffle", Bool(), True, "shuffle the training data each epoch"),
+    Param("steps_per_epoch", Optional(Int(1)), None, "batches per epoch (default: all)"),
+    Param("validation_steps", Optional(Int(1)), None, "validation batches (default: all)"),
     Param("class_weight", Optional(ClassWeights()), None, "weight per class index"),
     Param("callbacks", TupleOf(CALLBACK), (), "e.g. `[early_stopping(patience=3)]`"),
     Param("verbose", Optional(Int(0, 2)), None, "Keras progress output: 0, 1 or 2"),

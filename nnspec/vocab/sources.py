@@ -10,7 +10,19 @@ from collections.abc import Callable
 
 from msgspec import Struct
 
-from nnspec.vocab.argtypes import ArgError, Bool, Choice, Float, Int, Optional, Str, TupleOf
+from nnspec.syntax import ir
+from nnspec.vocab.argtypes import (
+    AnyOf,
+    ArgError,
+    ArgType,
+    Bool,
+    Choice,
+    Float,
+    Int,
+    Optional,
+    Str,
+    TupleOf,
+)
 from nnspec.vocab.params import Config, Param
 
 
@@ -21,6 +33,7 @@ class DataInfo(Struct, frozen=True):
     classes: int | None  # None: regression, or unknown until loaded
     task: str  # "classification", "regression" or "unknown"
     targets: int = 1
+    names: tuple[str, ...] = ()  # the classes' names, where the source has them
 
 
 class Source(Struct, frozen=True):
@@ -31,9 +44,14 @@ class Source(Struct, frozen=True):
     loader: str  # how `run` and `gen` load it: keras, sklearn, synthetic, csv, npz
 
 
-def _fixed(features, classes):
+def _fixed(features, classes, names=()):
     task = "classification" if classes else "regression"
-    return lambda cfg: DataInfo(features, classes, task)
+    return lambda cfg: DataInfo(features, classes, task, names=names)
+
+
+_DIGITS = tuple(str(i) for i in range(10))
+_FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat")
+_FASHION += ("Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 
 
 _SEED = Param("random_state", Optional(Int(0)), None, "seed of the generator")
@@ -67,38 +85,42 @@ SOURCES: dict[str, Source] = {
         Source(
             "mnist",
             (),
-            _fixed((28, 28), 10),
+            _fixed((28, 28), 10, _DIGITS),
             "MNIST digits, 60,000 + 10,000 28x28 images",
             "keras",
         ),
         Source(
             "fashion_mnist",
             (),
-            _fixed((28, 28), 10),
+            _fixed((28, 28), 10, _FASHION),
             "Fashion-MNIST, 60,000 + 10,000 28x28 images of clothes",
             "keras",
         ),
         Source(
             "digits",
             (),
-            _fixed((64,), 10),
+            _fixed((64,), 10, _DIGITS),
             "scikit-learn's 1,797 8x8 digit images, flattened",
             "sklearn",
         ),
         Source(
             "iris",
             (),
-            _fixed((4,), 3),
+            _fixed((4,), 3, ("setosa", "versicolor", "virginica")),
             "scikit-learn's iris flowers: 150 samples, 3 classes",
             "sklearn",
         ),
         Source(
-            "wine", (), _fixed((13,), 3), "scikit-learn's wines: 178 samples, 3 classes", "sklearn"
+            "wine",
+            (),
+            _fixed((13,), 3, ("class_0", "class_1", "class_2")),
+            "scikit-learn's wines: 178 samples, 3 classes",
+            "sklearn",
         ),
         Source(
             "breast_cancer",
             (),
-            _fixed((30,), 2),
+            _fixed((30,), 2, ("malignant", "benign")),
             "scikit-learn's breast cancer: 569 samples, 2 classes",
             "sklearn",
         ),
@@ -145,7 +167,7 @@ SOURCES: dict[str, Source] = {
             "csv",
             (
                 Param("path", Str(), doc="CSV file with a header row"),
-                Param("label", Str(), doc="name of the label column"),
+                Param("label", Optional(Str()), None, "name of the label column"),
                 Param("delimiter", Str(), ",", "field separator"),
             ),
             lambda cfg: DataInfo(None, None, "unknown"),
@@ -165,6 +187,22 @@ SOURCES: dict[str, Source] = {
         ),
     ]
 }
+
+
+class DataKeys(ArgType):
+    """`{ image: "x_image", meta: "x_meta" }`: what feeds each model input or output,
+    by its name: an npz array, a CSV column, or a list of CSV columns."""
+
+    describe = 'a mapping from input or output name to an array or column name, e.g. `{ a: "x_a" }`'
+
+    def convert(self, value):
+        if not isinstance(value, ir.Mapping):
+            self.fail(value)
+        return tuple((str(e.key), _KEYS.convert(e.value), e.span) for e in value.entries)
+
+
+_KEYS = AnyOf((Str(), TupleOf(Str(), min_len=1)))
+
 
 # The settings of the data block: `data mnist { scale: 1/255, labels: one_hot }`.
 SETTINGS = (
@@ -188,6 +226,14 @@ SETTINGS = (
         "labels",
         "learn the labels, or reconstruct the inputs",
     ),
+    Param(
+        "missing",
+        Choice(("error", "drop", "zero")),
+        "error",
+        "an empty CSV cell: an error, drop its row, or read it as 0",
+    ),
+    Param("inputs", Optional(DataKeys()), None, "npz array or CSV column(s) of each input"),
+    Param("outputs", Optional(DataKeys()), None, "npz array or CSV column of each output"),
 )
 
 

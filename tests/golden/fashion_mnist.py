@@ -7,13 +7,16 @@ from tensorflow import keras
 from tensorflow.keras import layers
 
 
+def preprocess(x):
+    """Samples as the model takes them."""
+    x = x.reshape(len(x), 784)
+    return x.astype("float32") / 255
+
+
 def load_data():
     """fashion_mnist data as (x_train, y_train), (x_test, y_test)."""
     (x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
-    x_train = x_train.reshape(len(x_train), 784)
-    x_test = x_test.reshape(len(x_test), 784)
-    x_train = x_train.astype("float32") / 255
-    x_test = x_test.astype("float32") / 255
+    x_train, x_test = preprocess(x_train), preprocess(x_test)
     y_train = keras.utils.to_categorical(y_train, 10)
     y_test = keras.utils.to_categorical(y_test, 10)
     return (x_train, y_train), (x_test, y_test)

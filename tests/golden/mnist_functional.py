@@ -5,13 +5,16 @@ from tensorflow import keras
 from tensorflow.keras import layers
 
 
+def preprocess(x):
+    """Samples as the model takes them."""
+    x = x.reshape(len(x), 784)
+    return x.astype("float32") / 255
+
+
 def load_data():
     """mnist data as (x_train, y_train), (x_test, y_test)."""
     (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-    x_train = x_train.reshape(len(x_train), 784)
-    x_test = x_test.reshape(len(x_test), 784)
-    x_train = x_train.astype("float32") / 255
-    x_test = x_test.astype("float32") / 255
+    x_train, x_test = preprocess(x_train), preprocess(x_test)
     return (x_train, y_train), (x_test, y_test)
 
 

@@ -8,14 +8,18 @@ from tensorflow import keras
 from tensorflow.keras import layers
 
 
+def preprocess(x):
+    """Samples as the model takes them."""
+    return x.astype("float32")
+
+
 def load_data():
     """diabetes data as (x_train, y_train), (x_test, y_test)."""
     x, y = load_diabetes(return_X_y=True)
     x_train, x_test, y_train, y_test = train_test_split(
         x, y, test_size=0.2, random_state=7
     )
-    x_train = x_train.astype("float32")
-    x_test = x_test.astype("float32")
+    x_train, x_test = preprocess(x_train), preprocess(x_test)
     mean, std = x_train.mean(axis=0), x_train.std(axis=0)
     std[std == 0] = 1
     x_train = (x_train - mean) / std

@@ -8,16 +8,19 @@ from tensorflow import keras
 from tensorflow.keras import layers
 
 
+def preprocess(x):
+    """Samples as the model takes them."""
+    x = x.reshape(len(x), 8, 8, 1)
+    return x.astype("float32") / 16
+
+
 def load_data():
     """digits data as (x_train, y_train), (x_test, y_test)."""
     x, y = load_digits(return_X_y=True)
     x_train, x_test, y_train, y_test = train_test_split(
         x, y, test_size=0.2, random_state=1
     )
-    x_train = x_train.reshape(len(x_train), 8, 8, 1)
-    x_test = x_test.reshape(len(x_test), 8, 8, 1)
-    x_train = x_train.astype("float32") / 16
-    x_test = x_test.astype("float32") / 16
+    x_train, x_test = preprocess(x_train), preprocess(x_test)
     return (x_train, y_train), (x_test, y_test)
 
 

@@ -7,6 +7,11 @@ from tensorflow import keras
 from tensorflow.keras import layers
 
 
+def preprocess(x):
+    """Samples as the model takes them."""
+    return x.astype("int32")
+
+
 def load_data():
     """npz data as (x_train, y_train), (x_test, y_test)."""
     with np.load("reviews.npz") as archive:
@@ -17,8 +22,7 @@ def load_data():
             x_train, x_test, y_train, y_test = train_test_split(
                 archive["x"], archive["y"], test_size=0.2
             )
-    x_train = x_train.astype("int32")
-    x_test = x_test.astype("int32")
+    x_train, x_test = preprocess(x_train), preprocess(x_test)
     y_train = y_train.astype("float32")
     y_test = y_test.astype("float32")
     return (x_train, y_train), (x_test, y_test)

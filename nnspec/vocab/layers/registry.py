@@ -17,7 +17,8 @@ from itertools import chain
 
 from msgspec import Struct, structs
 
-from nnspec.diagnostics.wording import did_you_mean
+from nnspec.diagnostics.records import Diagnostic
+from nnspec.diagnostics.wording import closest
 from nnspec.syntax import ir
 from nnspec.vocab.argtypes import ArgError, ArgType, Bool, Choice, Named, Optional
 from nnspec.vocab.catalog import ACTIVATIONS, CONSTRAINTS, INITIALIZERS, REGULARIZERS
@@ -293,14 +294,55 @@ class LayerArg(ArgType):
         return resolve_layer(value)
 
 
+class LayerError(ArgError):
+    """E101 for a misspelled layer type (`diagnostics`), with the layer it most
+    likely is (`guess`: the closest registered type, where the arguments bind to
+    it; else None): shape inference goes on past it in the same run."""
+
+    def __init__(self, message: str, code: str, hints, diagnostics, guess: LayerCall | None):
+        super().__init__(message, code, hints, diagnostics)
+        self.guess = guess
+
+
 def resolve_layer(call: ir.Call) -> LayerCall:
     """Look up and bind a layer call; errors raise ArgError with diagnostics."""
     layer = LAYERS.get(call.name)
     if layer is None:
-        raise ArgError(f"unknown layer type `{call.name}`", "E101", did_you_mean(call.name, LAYERS))
+        raise _misspelled(call)
     bound = bind(call, layer.params, f"layer {layer.name}")
     if not bound.ok:
         raise ArgError(
             f"invalid layer {layer.name}", bound.diagnostics[0].code, diagnostics=bound.diagnostics
         )
     return LayerCall(layer, bound.config, call)
+
+
+def _misspelled(call: ir.Call) -> ArgError:
+    """E101; a LayerError with a guess where the name is close to a registered layer."""
+    error = unknown_layer(call.name)
+    match = closest(call.name, LAYERS)
+    if match is None or error.hints != (f"did you mean `{match}`?",):
+        return error
+    kind = LAYERS[match]
+    bound = bind(call, kind.params, f"layer {kind.name}")
+    hints = error.hints
+    if bound.diagnostics:  # they say `layer Dense`: say why
+        hints += (f"its arguments are checked as those of `{kind.name}`",)
+    first = Diagnostic(error.code, error.message, call.name_span, hints)
+    guess = LayerCall(kind, bound.config, call) if bound.ok else None
+    return LayerError(error.message, error.code, hints, (first, *bound.diagnostics), guess)
+
+
+def unknown_layer(name: str) -> ArgError:
+    """E101 for a name not in the registry: a Keras layer nnspec does not support
+    yet, or a typo (with the closest layer, supported or not)."""
+    from nnspec.vocab.keras_layers import KERAS_LAYERS, unsupported_layer
+
+    found = unsupported_layer(name)
+    if found is not None:
+        return ArgError(found[0], "E101", found[1])
+    match = closest(name, [*LAYERS, *(n for n in KERAS_LAYERS if n not in LAYERS)])
+    hints = (f"did you mean `{match}`?",) if match else ()
+    if match is not None and match not in LAYERS:
+        hints = (f"did you mean `{match}`? nnspec does not support that Keras layer yet",)
+    return ArgError(f"unknown layer type `{name}`", "E101", hints)
