@@ -757,8 +757,11 @@ def test_script_trains_saves_and_predicts(tmp_path: Path):
     )
     assert run.returncode == 0, run.stderr[-3000:]
     assert "test accuracy: " in run.stdout
-    predictions = np.loadtxt(tmp_path / "digits_predictions.csv", delimiter=",")
-    assert predictions.shape == (450, 10)  # test_split 0.25 of 1,797 samples
+    rows = (tmp_path / "digits_predictions.csv").read_text().splitlines()
+    assert rows[0] == ",".join([f"p_{i}" for i in range(10)] + ["class"])
+    predictions = np.loadtxt(rows[1:], delimiter=",")
+    assert predictions.shape == (450, 11)  # test_split 0.25 of 1,797 samples; the class
+    assert (predictions[:, :10].argmax(axis=1) == predictions[:, 10]).all()
 
     model = keras.models.load_model(tmp_path / "digits_classifier.h5")
     x = load_digits().data[:7].astype("float32") / 16

@@ -75,7 +75,7 @@ class Feed:
     """One array of a data file (npz array or CSV columns)."""
 
     key: object  # array name, or a tuple of CSV column names
-    kind: str  # float, tokens, classes, one_hot or regression
+    kind: str  # float, tokens, classes, one_hot, binary or regression
     shape: tuple = ()  # one sample's shape
     size: int = 0  # tokens: vocabulary; classes: number of classes
 
@@ -260,11 +260,13 @@ def _target(draw, taken: set[str], csv_file: bool) -> Target:
 
 
 def _label_feed(target: Target, out: Head, key: str) -> Feed:
-    """The labels a file holds for an output: what its head and loss expect."""
+    """The labels a file holds for an output, as its head and loss declare them:
+    class ids for a sparse loss, else rows of the output's shape (one-hot, 0/1 or
+    targets). A CSV column holds one value per row whatever the shape."""
     if out.family == "regression":
-        return Feed(key, "regression", () if out.units == 1 else (out.units,))
+        return Feed(key, "regression", (out.units,))
     if out.family == "binary":
-        return Feed(key, "classes", (), 2)
+        return Feed(key, "binary", (out.units,))
     one_hot = out.family == "categorical" and not target.converted
     return Feed(key, "one_hot" if one_hot else "classes", (), out.units)
 
@@ -984,6 +986,8 @@ def _values(rng, feed: Feed, samples: int):
         return rng.integers(0, feed.size, shape)
     if feed.kind == "classes":
         return rng.integers(0, feed.size, samples)
+    if feed.kind == "binary":
+        return rng.integers(0, 2, shape)
     if feed.kind == "one_hot":
         return np.eye(feed.size, dtype="float32")[rng.integers(0, feed.size, samples)]
     if feed.kind == "regression":
