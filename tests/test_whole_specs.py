@@ -228,13 +228,8 @@ def test_report_has_the_whole_spec_figures():
     assert section, "run tools/conformance_report.py --part specs"
     figures = dict(re.findall(r"^\| ([^|]+?) \| \**(\d+)\** \|$", section, re.M))
     assert int(figures["Drawn"]) >= 300
-    # The target for both is none. The last 500-spec run (docs/conformance.md) found
-    # 4 and 3, open in issue 12; until it is run again, each must be listed with
-    # its cause. The seeded CI sample (test_clean_specs_train_in_keras) holds none.
-    for heading in ("Keras failures", "Unexplained rejections"):
-        if int(figures[heading]):
-            listed = section.partition(f"\n### {heading}\n")[2].partition("\n### ")[0]
-            assert listed.strip(), f"{heading}: not listed with their causes"
+    assert int(figures["Keras failures"]) == 0
+    assert int(figures["Unexplained rejections"]) == 0
 
 
 @pytest.mark.keras
