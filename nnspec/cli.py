@@ -241,7 +241,8 @@ def check(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
 )
-def summary(spec: str, fmt: str) -> None:
+@click.option("--blocks", is_flag=True, help="One row per block use instead of its layers.")
+def summary(spec: str, fmt: str, blocks: bool) -> None:
     """Print the layer table of SPEC: output shapes and parameter counts."""
     from nnspec.check.summary import as_dict, render_summary
 
@@ -254,9 +255,9 @@ def summary(spec: str, fmt: str) -> None:
     if fmt == "json":
         import json
 
-        click.echo(json.dumps(as_dict(result.model), indent=2))
+        click.echo(json.dumps(as_dict(result.model, blocks), indent=2))
     else:
-        click.echo(render_summary(result.model))
+        click.echo(render_summary(result.model, blocks))
 
 
 EPILOG_GEN = """\b
@@ -358,8 +359,8 @@ Examples:
     "--set",
     "sets",
     multiple=True,
-    metavar="BLOCK.KEY=VALUE",
-    help="Override a spec value: fit.epochs=1, data.limit=500, dense_1.units=64 (a layer); checked like the spec.",
+    metavar="BLOCK.KEY=VALUE or PARAM=VALUE",
+    help="Override a spec value: fit.epochs=1, data.limit=500, dense_1.units=64 (a layer), width=128 (a param); checked like the spec.",
 )
 @click.option(
     "--out", type=click.Path(file_okay=False), help="Run folder [default: runs/MODEL-TIMESTAMP]."

@@ -47,6 +47,8 @@ class _Builder:
         self.applications: dict[str, int] = {}  # layer name -> times applied
         self.first_error = len(diags)
         self.mentioned: set[str] = set()  # layer names written in an edge
+        # `#n`: a layer the spec left unnamed, declared by `expand.py` to be referred to
+        self.handles: dict[str, str] = {}
 
     def error(self, code: str, message: str, span: Span, *hints: str) -> None:
         self.diags.append(Diagnostic(code, message, span, tuple(hints)))
@@ -55,6 +57,9 @@ class _Builder:
 
     def declare(self, decl: ir.LayerDecl) -> str | None:
         name = decl.name
+        handle = name if name is not None and name.startswith("#") else None
+        if handle:
+            name = None
         if name is not None:
             if name in self.taken:
                 what = "an input" if name in self.inputs else "a layer"
@@ -71,10 +76,15 @@ class _Builder:
             self.auto_names.count(prefix)
         if name is None:
             name = self._auto_name(decl.call.name)
+            if handle:
+                self.handles[handle] = name
         kind = LAYERS.get(decl.call.name)
         for prefix in kind.builds if kind else ():  # made when the layer is built
             self.auto_names.count(prefix)
         self.decls[name] = decl
+        if decl.broken:
+            self.graph.broken.add(name)
+            return name
         try:
             call = resolve_layer(decl.call)
         except LayerError as err:
@@ -89,7 +99,7 @@ class _Builder:
                 self.error(err.code, err.message, decl.call.name_span, *err.hints)
             self.graph.broken.add(name)
             return name
-        self.graph.layers[name] = Layer(name, call, decl.span, decl.name is not None)
+        self.graph.layers[name] = Layer(name, call, decl.span, decl.name is not None and not handle)
         return name
 
     def _auto_name(self, type_name: str) -> str:
@@ -171,6 +181,8 @@ class _Builder:
                     self.graph.outputs.append(resolved)
 
     def source(self, ref: ir.Ref) -> TensorRef | _Pending | None:
+        if ref.name in self.handles:
+            ref = ir.Ref(self.handles[ref.name], ref.index, ref.span)
         self.mentioned.add(ref.name)
         if ref.name in self.inputs:
             if ref.index is not None:
@@ -224,6 +236,8 @@ class _Builder:
 
     def edge(self, sources: list, target: ir.Ref | ir.Call) -> TensorRef | None:
         """Connect `sources` into `target`; return what flows on from it."""
+        if isinstance(target, ir.Ref) and target.name in self.handles:
+            target = ir.Ref(self.handles[target.name], target.index, target.span)
         if isinstance(target, ir.Ref):
             self.mentioned.add(target.name)
         if isinstance(target, ir.Call):

@@ -1,9 +1,11 @@
 """`--set fit.epochs=1`: edits of the spec's text, checked like the spec itself.
 
 `BLOCK.KEY=VALUE` where BLOCK is `data`, `compile`, `fit`, `evaluate` or the
-name of a layer (`dense_1.units=64`, `head.activation=relu`). An override
-replaces the value the spec gives, or adds the entry, argument or block where
-the spec has none. The edited text then goes through the whole compiler, so a
+name of a layer (`dense_1.units=64`, `head.activation=relu`), or `NAME=VALUE`
+for a `param` of the spec (`width=128`). An override replaces the value the spec
+gives, or adds the entry, argument or block where the spec has none. A layer
+made by a block or a loop is one of several made by the same text: it is refused,
+never edited for all of them. The edited text then goes through the whole compiler, so a
 bad value is reported in context, with the line as it now reads.
 """
 
@@ -34,8 +36,12 @@ class Override(Struct, frozen=True):
     def parse(cls, text: str) -> Override:
         target, sep, value = text.partition("=")
         block, dot, key = target.strip().partition(".")
+        if sep and not dot and block.isidentifier() and value.strip():
+            return cls("param", block, value.strip())  # `param` is a keyword: no layer's name
         if not sep or not dot or not block or not key or not value.strip():
-            raise OverrideError(f"expected BLOCK.KEY=VALUE, e.g. fit.epochs=1; got `{text}`")
+            raise OverrideError(
+                f"expected BLOCK.KEY=VALUE (e.g. fit.epochs=1) or PARAM=VALUE; got `{text}`"
+            )
         if not block.isidentifier() or not key.isidentifier():
             raise OverrideError(f"`{target.strip()}` does not name a setting")
         return cls(block, key, value.strip())
@@ -126,6 +132,7 @@ def _layer(edit: _Text, model: CheckedModel | None, o: Override) -> None:
             f"`{o.block}` is neither a block ({', '.join(BLOCKS)}) nor a layer of the model",
             did_you_mean(o.block, [*BLOCKS, *layers]),
         )
+    _single(layer, model, o)
     names = [p.name for p in layer.call.type.params]
     if o.key not in names:
         raise OverrideError(
@@ -133,6 +140,39 @@ def _layer(edit: _Text, model: CheckedModel | None, o: Override) -> None:
             did_you_mean(o.key, names),
         )
     edit.set_argument(layer.call.call, names, o.key, o.value)
+
+
+def _single(layer, model: CheckedModel, o: Override) -> None:
+    """Refuse a layer whose text makes others too: in a block, or in a loop."""
+    via = layer.span.via
+    if via:
+        raise OverrideError(
+            f"layer `{o.block}` is made by block `{via[-1].block}` "
+            f"({via[-1].describe()}); changing its text would change every use",
+            (
+                "set a parameter of the block where it is used, or a spec parameter: "
+                "`--set NAME=VALUE`",
+            ),
+        )
+    twins = [n for n, other in model.layers.items() if other.span.position == layer.span.position]
+    if len(twins) > 1:
+        raise OverrideError(
+            f"layer `{o.block}` is one of {len(twins)} layers a loop makes from line "
+            f"{layer.span.line}; changing its text would change all of them",
+            ("set a spec parameter the loop uses: `--set NAME=VALUE`",),
+        )
+
+
+def _param(edit: _Text, spec: ir.Spec, o: Override) -> None:
+    param = next((p for p in spec.params if p.name == o.key), None)
+    if param is None:
+        names = [p.name for p in spec.params]
+        raise OverrideError(
+            f"the spec has no parameter `{o.key}`",
+            did_you_mean(o.key, names)
+            or (f"its parameters: {', '.join(names)}" if names else "it defines none",),
+        )
+    edit.replace(param.value.span, o.value)
 
 
 def apply(text: str, spec: ir.Spec, model: CheckedModel | None, overrides: list[Override]) -> str:
@@ -151,7 +191,9 @@ def apply(text: str, spec: ir.Spec, model: CheckedModel | None, overrides: list[
 def _edited(text: str, spec: ir.Spec, model: CheckedModel | None, overrides: list[Override]) -> str:
     edit = _Text(text)
     for o in overrides:
-        if o.block == "data":
+        if o.block == "param":
+            _param(edit, spec, o)
+        elif o.block == "data":
             _data(edit, spec, o)
         elif o.block == "evaluate":
             action = next((a for a in spec.actions if a.keyword == "evaluate"), None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from msgspec import Struct
 
 from nnspec.check.checker import check
+from nnspec.check.expand import expand, fold_uses
 from nnspec.check.model import CheckedModel
 from nnspec.diagnostics.records import Diagnostic, Span
 from nnspec.errors import internal_error
@@ -41,10 +42,13 @@ def compile_text(text: str) -> Result:
         if parsed.tree is None:
             return Result(None, None, diags)
         spec = lower(parsed.tree, diags)
-        model = check(spec, diags)
-        if not parsed.complete:
-            # Statements dropped by error recovery would show up again as
-            # missing edges or unused inputs: keep only local findings.
+        expansion = expand(spec, diags)
+        model = check(expansion.spec, diags)
+        if not spec.flat:
+            diags = fold_uses(diags, expansion.true_divisions)
+        if not (parsed.complete and expansion.complete):
+            # Statements dropped by error recovery (or items by expansion errors) would
+            # show up again as missing edges or unused inputs: keep only local findings.
             diags = [d for d in diags if d.code not in WHOLE_MODEL_CODES]
     except RecursionError:
         return Result(None, None, [Diagnostic("E003", "input nested too deeply", Span(1, 1, 1, 1))])

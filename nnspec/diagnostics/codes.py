@@ -9,6 +9,7 @@ CODES: dict[str, str] = {
     "E003": "nesting too deep",
     "E004": "statement given twice",
     "E005": "malformed literal (an index or key that must be a whole number)",
+    "E006": "invalid layer name",
     # names and arguments
     "E101": "unknown layer type",
     "E102": "unknown argument",
@@ -51,6 +52,16 @@ CODES: dict[str, str] = {
     "E409": "fit setting Keras refuses for this model",
     "E501": "data does not fit the model input",
     "E502": "data does not feed every model input and output",
+    # parameters and blocks
+    "E701": "name in an expression that is not a parameter",
+    "E702": "division by zero",
+    "E703": "operation on values of the wrong kind",
+    "E704": "value too large",
+    "E705": "block that uses itself",
+    "E706": "parameter with the name of a layer, input or block",
+    "E707": "loop that repeats no times",
+    "E708": "not an integer where an integer is needed",
+    "E709": "block input, output or edge misplaced",
     # code generation
     "E601": "the Sequential API asked for a model that is not a plain chain",
     # warnings

@@ -30,6 +30,17 @@ _TUMOURS = (
     "data breast_cancer { standardize: true }\ninput features: (30,)\n"
     "sequential {\n    Dense(16, activation=relu)\n    Dense(1, activation=sigmoid)\n}\n"
 )
+RES_EXAMPLE = """\
+block res(units) {
+    input x
+    a = Dense(units, activation=relu)
+    b = Dense(units)
+    add = Add()
+    x -> a -> b
+    [x, b] -> add
+    output add
+}
+"""
 _BINARY = "compile { loss: binary_crossentropy, optimizer: adam }\n"
 _TWO_OUTPUTS = """\
 data npz("listings.npz") {
@@ -95,6 +106,14 @@ EXPLANATIONS: dict[str, Explanation] = {
         _TUMOURS + _BINARY + "fit { epochs: 10, class_weight: { 0: 1.0, 1.5: 3.0 } }\n",
         "Key `class_weight` by class index: 0, 1, ...",
         _TUMOURS + _BINARY + "fit { epochs: 10, class_weight: { 0: 1.0, 1: 3.0 } }\n",
+    ),
+    "E006": Explanation(
+        "A layer name in quotes holds only letters, digits, `_`, `.` and `-`, as Keras "
+        'requires, and each `{...}` in it holds one expression: `"block{i}"`. Quotes '
+        'let a name start with a digit (`"1_conv"`) or be made from parameters.',
+        'input features: (20,)\nsequential {\n    "first layer" = Dense(1)\n}\n',
+        "Write the name without spaces.",
+        'input features: (20,)\nsequential {\n    "first_layer" = Dense(1)\n}\n',
     ),
     "E101": Explanation(
         "The layer type is not one nnspec knows. Layer types are Keras class names, with "
@@ -440,6 +459,88 @@ EXPLANATIONS: dict[str, Explanation] = {
         "input image: (64,)\ninput meta: (3,)\ngraph {\n    merged = Concatenate()\n"
         "    label = Dense(1, activation=sigmoid)\n    [image, meta] -> merged -> label\n}\n"
         + _BINARY,
+    ),
+    "E701": Explanation(
+        "An operation, a loop, a condition or a `{...}` in a name needs a value, and the "
+        "name in it is neither a `param` of the spec, nor a parameter of the block it is "
+        "in, nor a loop variable. (A bare name as a layer argument, like `relu`, is a "
+        "word of the vocabulary; in arithmetic it must be a parameter.)",
+        "param width = 32\ninput features: (20,)\nsequential {\n" "    Dense(widht // 2)\n}\n",
+        "Spell the parameter as it is defined.",
+        "param width = 32\ninput features: (20,)\nsequential {\n" "    Dense(width // 2)\n}\n",
+    ),
+    "E702": Explanation(
+        "A division (`/`, `//`) or a remainder (`%`) by zero has no value.",
+        "param groups = 0\ninput features: (20,)\nsequential {\n" "    Dense(64 // groups)\n}\n",
+        "Divide by a number that is not zero.",
+        "param groups = 2\ninput features: (20,)\nsequential {\n" "    Dense(64 // groups)\n}\n",
+    ),
+    "E703": Explanation(
+        "An operation is given values it does not apply to: arithmetic on a string or a "
+        "list, `and`/`or`/`not` or an `if` on something that is not true or false, a loop "
+        "over something that is not a list, a tuple or `range(...)`, or a loop variable "
+        "tuple that does not match the list's values.",
+        'param width = "wide"\ninput features: (20,)\nsequential {\n' "    Dense(width * 2)\n}\n",
+        "Give the parameter a number.",
+        "param width = 32\ninput features: (20,)\nsequential {\n    Dense(width * 2)\n}\n",
+    ),
+    "E704": Explanation(
+        "A value is past what any model needs: an integer of 2**63 or more, an infinite "
+        "number, or an expansion of more than a million layers (a loop over a huge range). "
+        "It is almost always a mistake in a formula.",
+        "param width = 10000000000 * 10000000000\ninput features: (20,)\nsequential {\n    Dense(width)\n}\n",
+        "Use a size a model can have.",
+        "param width = 2 * 70\ninput features: (20,)\nsequential {\n    Dense(width)\n}\n",
+    ),
+    "E705": Explanation(
+        "A block uses itself, directly or through other blocks, so its expansion would "
+        "never end. Repeat a block with a loop instead.",
+        "block stack(units) {\n    Dense(units)\n    stack(units)\n}\n"
+        "input features: (20,)\nsequential {\n    stack(8)\n}\n",
+        "Repeat the layers with a loop.",
+        "block stack(units, depth) {\n    for i in range(depth) {\n"
+        '        "dense{i}" = Dense(units)\n    }\n}\n'
+        "input features: (20,)\nsequential {\n    stack(8, 3)\n}\n",
+    ),
+    "E706": Explanation(
+        "A parameter has the name of a layer, an input or a block. In an edge the name "
+        "means the layer, in a value the parameter: a reader cannot tell which is meant.",
+        "param hidden = 32\ninput features: (20,)\nsequential {\n"
+        "    hidden = Dense(hidden)\n    Dense(1)\n}\n",
+        "Rename the parameter (or the layer).",
+        "param width = 32\ninput features: (20,)\nsequential {\n"
+        "    hidden = Dense(width)\n    Dense(1)\n}\n",
+    ),
+    "E707": Explanation(
+        "A loop runs over an empty list or range, so it makes no layer: usually a count "
+        "of 0 or a range whose end is not past its start (`range(1, 1)`).",
+        "param depth = 0\ninput features: (20,)\nsequential {\n"
+        "    for i in range(depth) {\n        Dense(16)\n    }\n    Dense(1)\n}\n",
+        "Repeat at least once, or remove the loop.",
+        "param depth = 2\ninput features: (20,)\nsequential {\n"
+        "    for i in range(depth) {\n        Dense(16)\n    }\n    Dense(1)\n}\n",
+    ),
+    "E708": Explanation(
+        "A count, a `range` bound or a part of a layer name must be an integer, and the "
+        "value is a number with a fraction: `/` always gives one, as in Python. Use `//` "
+        "for integer division.",
+        "param depth = 4\ninput features: (20,)\nsequential {\n"
+        "    for i in range(depth / 2) {\n        Dense(16)\n    }\n}\n",
+        "Divide with `//`.",
+        "param depth = 4\ninput features: (20,)\nsequential {\n"
+        "    for i in range(depth // 2) {\n        Dense(16)\n    }\n}\n",
+    ),
+    "E709": Explanation(
+        "Block inputs, outputs or edges stand where they do not fit: `input`/`output` "
+        "names inside the model's own `sequential` or `graph` (they name a block's "
+        "ports), an edge in a sequence of layers, a block with several outputs used in a "
+        "sequence, a block given a different number of inputs than it declares, or a "
+        "named block use fed twice (a use is applied once).",
+        RES_EXAMPLE + "input features: (20,)\ngraph {\n    r = res(20)\n    features -> r\n"
+        "    features -> r\n}\n",
+        "Feed each block use once; write a second use for a second application.",
+        RES_EXAMPLE + "input features: (20,)\ngraph {\n    r1 = res(20)\n    r2 = res(20)\n"
+        "    features -> r1 -> r2\n}\n",
     ),
     "E601": Explanation(
         "`nnspec gen --api sequential` writes a `keras.Sequential` model, which is a "

@@ -6,7 +6,7 @@ from pathlib import Path, PurePosixPath
 
 from nnspec import __version__
 from nnspec.diagnostics.codes import CODES
-from nnspec.diagnostics.records import Diagnostic
+from nnspec.diagnostics.records import Diagnostic, Related, Span
 
 FORMATS = ("text", "json", "gcc", "sarif")
 
@@ -48,18 +48,23 @@ def render_text(path: str, diags: list[Diagnostic], text: str, colour=False) -> 
         loc = f"{path}:{diag.span.line}:{diag.span.column}"
         out.append(f"{_paint(loc, _BOLD, colour)}: {sev}: {diag.message}")
         out.extend(_excerpt(diag, lines, colour))
+        pad = " " * len(str(diag.span.line))
         for hint in diag.hints:
-            out.append(
-                f" {' ' * len(str(diag.span.line))} = {_paint('hint', _COLOURS['hint'], colour)}: {hint}"
-            )
+            out.append(f" {pad} = {_paint('hint', _COLOURS['hint'], colour)}: {hint}")
+        for related in diag.related:
+            where = f"{path}:{related.span.line}:{related.span.column}"
+            out.append(f" {pad} = {_paint('note', _BOLD, colour)}: {where}: {related.message}")
     return "\n".join(out)
 
 
 def render_gcc(path: str, diags: list[Diagnostic]) -> str:
-    return "\n".join(
-        f"{path}:{d.span.line}:{d.span.column}: {d.severity.value}: {d.message} [{d.code}]"
-        for d in diags
-    )
+    lines = []
+    for d in diags:
+        lines.append(
+            f"{path}:{d.span.line}:{d.span.column}: {d.severity.value}: {d.message} [{d.code}]"
+        )
+        lines.extend(f"{path}:{r.span.line}:{r.span.column}: note: {r.message}" for r in d.related)
+    return "\n".join(lines)
 
 
 def as_json(path: str, diag: Diagnostic) -> dict:
@@ -74,6 +79,28 @@ def as_json(path: str, diag: Diagnostic) -> dict:
         "code": diag.code,
         "message": diag.message,
         "hints": list(diag.hints),
+        **({"related": [_related_json(path, r) for r in diag.related]} if diag.related else {}),
+    }
+
+
+def _related_json(path: str, related: Related) -> dict:
+    span = related.span
+    return {
+        "file": path,
+        "line": span.line,
+        "column": span.column,
+        "end_line": span.end_line,
+        "end_column": span.end_column,
+        "message": related.message,
+    }
+
+
+def _region(span: Span) -> dict:
+    return {
+        "startLine": span.line,
+        "startColumn": span.column,
+        "endLine": span.end_line,
+        "endColumn": span.end_column,
     }
 
 
@@ -105,19 +132,17 @@ def render_sarif(results: list[tuple[str, list[Diagnostic]]]) -> str:
             "ruleIndex": rule_index[d.code],
             "level": d.severity.value,
             "message": {"text": "\n".join([d.message, *(f"hint: {h}" for h in d.hints)])},
-            "locations": [
+            "locations": [_location(path, d.span)],
+            **(
                 {
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": _artifact_uri(path), "uriBaseId": "%SRCROOT%"},
-                        "region": {
-                            "startLine": d.span.line,
-                            "startColumn": d.span.column,
-                            "endLine": d.span.end_line,
-                            "endColumn": d.span.end_column,
-                        },
-                    }
+                    "relatedLocations": [
+                        {**_location(path, r.span), "id": i, "message": {"text": r.message}}
+                        for i, r in enumerate(d.related)
+                    ]
                 }
-            ],
+                if d.related
+                else {}
+            ),
         }
         for path, diags in results
         for d in diags
@@ -134,6 +159,11 @@ def render_sarif(results: list[tuple[str, list[Diagnostic]]]) -> str:
         "results": found,
     }
     return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2)
+
+
+def _location(path: str, span: Span) -> dict:
+    uri = {"uri": _artifact_uri(path), "uriBaseId": "%SRCROOT%"}
+    return {"physicalLocation": {"artifactLocation": uri, "region": _region(span)}}
 
 
 def _artifact_uri(path: str) -> str:

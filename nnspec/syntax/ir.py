@@ -69,7 +69,25 @@ class Mapping(Struct, frozen=True, eq=False):
         return next((e for e in self.entries if e.key == key), None)
 
 
-Value = Const | Ident | Call | Seq | Mapping
+class Operation(Struct, frozen=True, eq=False):
+    """An operator applied to values: `width // 2`, `i == 1`, `not last`.
+
+    `op` is the operator as written (`+`, `//`, `==`, `and`, `not`); a unary minus or
+    plus has one operand. Operations on literals alone are folded while lowering."""
+
+    op: str
+    operands: tuple[Value, ...]
+    span: Span
+
+
+class Template(Struct, frozen=True, eq=False):
+    """A quoted layer name holding expressions: `"block{i}"`; parts are text or values."""
+
+    parts: tuple[str | Value, ...]
+    span: Span
+
+
+Value = Const | Ident | Call | Seq | Mapping | Operation
 
 
 def plain(value: Value):
@@ -109,9 +127,12 @@ class InputDecl(Struct, frozen=True, eq=False):
 
 
 class Ref(Struct, frozen=True, eq=False):
-    """A layer or input name in an edge; `name.1` picks output 1."""
+    """A layer or input name in an edge; `name.1` picks output 1.
 
-    name: str
+    Before expansion `name` may be a `Template`; after it, a name that starts with
+    `#` stands for a layer the spec left unnamed (see `check/graph.py`)."""
+
+    name: str | Template
     index: int | None
     span: Span
 
@@ -124,11 +145,12 @@ class RefList(Struct, frozen=True, eq=False):
 
 
 class LayerDecl(Struct, frozen=True, eq=False):
-    """`Dense(10)` or `head = Dense(10)`."""
+    """`Dense(10)` or `head = Dense(10)`; a call to a block before expansion."""
 
-    name: str | None
+    name: str | Template | None
     call: Call
     span: Span
+    broken: bool = False  # its arguments have no value (reported): no shape follows
 
 
 class Chain(Struct, frozen=True, eq=False):
@@ -138,15 +160,84 @@ class Chain(Struct, frozen=True, eq=False):
     span: Span
 
 
-class Sequential(Struct, frozen=True, eq=False):
-    layers: tuple[LayerDecl, ...]
+class Ports(Struct, frozen=True, eq=False):
+    """`input x, y` or `output out` inside a block: the block's tensors in and out."""
+
+    keyword: str
+    refs: tuple[Ref, ...]
     span: Span
 
 
-class Graph(Struct, frozen=True, eq=False):
-    layers: tuple[LayerDecl, ...]
-    chains: tuple[Chain, ...]
+class For(Struct, frozen=True, eq=False):
+    """`for i in range(3) { ... }`, `for (filters, n) in stages { ... }`."""
+
+    targets: tuple[str, ...]
+    iterable: Value
+    items: tuple[Item, ...]
     span: Span
+
+
+class If(Struct, frozen=True, eq=False):
+    """`if cond { ... } else { ... }`; `otherwise` is empty without an `else`."""
+
+    condition: Value
+    then: tuple[Item, ...]
+    otherwise: tuple[Item, ...]
+    span: Span
+
+
+Item = LayerDecl | Chain | For | If | Ports
+
+
+class Body(Struct, frozen=True, eq=False):
+    """The items of a `sequential`, `graph` or `block` body, in source order."""
+
+    items: tuple[Item, ...]
+    span: Span
+
+    @property
+    def layers(self) -> tuple[LayerDecl, ...]:
+        return tuple(i for i in self.items if isinstance(i, LayerDecl))
+
+    @property
+    def chains(self) -> tuple[Chain, ...]:
+        return tuple(i for i in self.items if isinstance(i, Chain))
+
+
+class Sequential(Body, frozen=True, eq=False):
+    """`sequential { ... }`: each item feeds the next."""
+
+
+class Graph(Body, frozen=True, eq=False):
+    """`graph { ... }`: layers and the edges between them."""
+
+
+class Param(Struct, frozen=True, eq=False):
+    """`param width = 64`: a named value for the rest of the spec."""
+
+    name: str
+    value: Value
+    span: Span
+    name_span: Span
+
+
+class BlockParam(Struct, frozen=True, eq=False):
+    name: str
+    default: Value | None
+    span: Span
+
+
+class Block(Body, frozen=True, eq=False):
+    """`block name(params) { ... }`: a sub-network used like a layer. With `input`
+    and `output` items its body is a graph, else a sequence of layers."""
+
+    name: str = ""
+    params: tuple[BlockParam, ...] = ()
+    name_span: Span | None = None
+
+    @property
+    def is_graph(self) -> bool:
+        return any(isinstance(i, Ports) for i in self.items)
 
 
 class OutputDecl(Struct, frozen=True, eq=False):
@@ -183,3 +274,6 @@ class Spec(Struct, frozen=True, eq=False):
     fit: Settings | None
     actions: tuple[Action, ...]
     span: Span
+    params: tuple[Param, ...] = ()
+    blocks: tuple[Block, ...] = ()
+    flat: bool = True  # no parameter, block, loop, condition, operation or name template

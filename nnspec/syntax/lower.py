@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import ast
+import re
 import warnings
 
+import msgspec
 from lark import Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedInput
 
 from nnspec.diagnostics.records import Diagnostic, Span
 from nnspec.syntax import ir
-from nnspec.syntax.parser import token_span
+from nnspec.syntax.operators import OperatorError, apply
+from nnspec.syntax.parser import lark_parser, token_span
 
 
 def _span(meta) -> Span:
@@ -42,11 +46,16 @@ def _string(tok: Token, diagnostics: list[Diagnostic] | None = None) -> str:
         return str(tok)[1:-1]
 
 
+class _Else(tuple):
+    """The items of an `else { ... }` body, until its `if` takes them."""
+
+
 @v_args(meta=True)
 class _ToIR(Transformer):
     def __init__(self, diagnostics: list[Diagnostic]):
         super().__init__()
         self.diagnostics = diagnostics
+        self.flat = True  # nothing for `expand` to do
 
     def _whole(self, tok: Token, what: str) -> int:
         value = _number(tok)
@@ -61,12 +70,36 @@ class _ToIR(Transformer):
     def number(self, meta, children):
         return ir.Const(_number(children[0]), _span(meta))
 
-    def fraction(self, meta, children):
-        num, den = (_number(t) for t in children)
-        if den == 0:
-            self.diagnostics.append(Diagnostic("E106", "division by zero", _span(meta)))
-            return ir.Const(0.0, _span(meta))
-        return ir.Const(num / den, _span(meta))
+    def _operation(self, op: str, operands: tuple, meta) -> ir.Value:
+        """An operation; folded to its value when every operand is a literal and it has
+        one (else `expand` reports it where it is used)."""
+        span = _span(meta)
+        if all(isinstance(o, ir.Const) for o in operands):
+            try:
+                return ir.Const(apply(op, tuple(o.value for o in operands)), span)
+            except OperatorError:
+                pass
+        self.flat = False
+        return ir.Operation(op, operands, span)
+
+    def binary(self, meta, children):
+        left, op, right = children
+        return self._operation(str(op), (left, right), meta)
+
+    compare = binary
+
+    def unary(self, meta, children):
+        op, operand = children
+        return self._operation(str(op), (operand,), meta)
+
+    def and_op(self, meta, children):
+        return self._operation("and", tuple(children), meta)
+
+    def or_op(self, meta, children):
+        return self._operation("or", tuple(children), meta)
+
+    def not_op(self, meta, children):
+        return self._operation("not", tuple(children), meta)
 
     def string(self, meta, children):
         return ir.Const(_string(children[0], self.diagnostics), _span(meta))
@@ -93,7 +126,7 @@ class _ToIR(Transformer):
         key, value = children
         if key.type == "STRING":
             k: str | int = _string(key, self.diagnostics)
-        elif key.type == "SIGNED_NUMBER":
+        elif key.type == "NUMBER":
             k = self._whole(key, "a key")
         else:
             k = str(key)
@@ -113,10 +146,22 @@ class _ToIR(Transformer):
         return ir.Call(str(name), positional, keywords, _span(meta), token_span(name))
 
     # graph pieces
+    def _layer_name(self, tok: Token) -> str | ir.Template:
+        """A layer name: a NAME, or a string, which may be a template."""
+        if tok.type == "NAME":
+            return str(tok)
+        text, span = _string(tok, self.diagnostics), token_span(tok)
+        if "{" in text or "}" in text:
+            self.flat = False
+            return _template(text, span, self.diagnostics)
+        if not _NAME.fullmatch(text):
+            self.diagnostics.append(Diagnostic("E006", f"invalid layer name {tok}", span, _NAMING))
+        return text
+
     def ref(self, meta, children):
         name, index = children
         idx = None if index is None else self._whole(index, "an output index")
-        return ir.Ref(str(name), idx, _span(meta))
+        return ir.Ref(self._layer_name(name), idx, _span(meta))
 
     def node_list(self, meta, children):
         return ir.RefList(tuple(c for c in children if c is not None), _span(meta))
@@ -126,11 +171,51 @@ class _ToIR(Transformer):
 
     def layer_item(self, meta, children):
         name, call = children
-        return ir.LayerDecl(None if name is None else str(name), call, _span(meta))
+        return ir.LayerDecl(None if name is None else self._layer_name(name), call, _span(meta))
 
-    def layer_def(self, meta, children):
-        name, call = children
-        return ir.LayerDecl(str(name), call, _span(meta))
+    # parameters, blocks, loops, conditions
+    def param_stmt(self, meta, children):
+        name, value = children
+        self.flat = False
+        return ir.Param(str(name), value, _span(meta), token_span(name))
+
+    def block_param(self, meta, children):
+        name, default = children
+        return ir.BlockParam(str(name), default, token_span(name))
+
+    def block_stmt(self, meta, children):
+        name, *rest = children
+        params = tuple(c for c in rest if isinstance(c, ir.BlockParam))
+        items = tuple(c for c in rest if c is not None and not isinstance(c, ir.BlockParam))
+        self.flat = False
+        return ir.Block(items, _span(meta), str(name), params, token_span(name))
+
+    def loop_target(self, meta, children):
+        return tuple(str(c) for c in children if c is not None)
+
+    def for_item(self, meta, children):
+        targets, iterable, *items = children
+        self.flat = False
+        return ir.For(targets, iterable, tuple(items), _span(meta))
+
+    def else_body(self, meta, children):
+        return _Else(children)
+
+    def if_item(self, meta, children):
+        condition, *items, otherwise = children
+        if isinstance(otherwise, ir.If):
+            otherwise = (otherwise,)
+        self.flat = False
+        return ir.If(condition, tuple(items), tuple(otherwise or ()), _span(meta))
+
+    def block_input(self, meta, children):
+        self.flat = False
+        refs = tuple(ir.Ref(str(t), None, token_span(t)) for t in children)
+        return ir.Ports("input", refs, _span(meta))
+
+    def block_output(self, meta, children):
+        self.flat = False
+        return ir.Ports("output", tuple(children), _span(meta))
 
     # statements
     def model_stmt(self, meta, children):
@@ -155,9 +240,7 @@ class _ToIR(Transformer):
         return ir.Sequential(tuple(children), _span(meta))
 
     def graph_stmt(self, meta, children):
-        layers = tuple(c for c in children if isinstance(c, ir.LayerDecl))
-        chains = tuple(c for c in children if isinstance(c, ir.Chain))
-        return ir.Graph(layers, chains, _span(meta))
+        return ir.Graph(tuple(children), _span(meta))
 
     def compile_stmt(self, meta, children):
         return ir.Settings("compile", children[0], _span(meta))
@@ -190,11 +273,65 @@ _SINGLE = {
 }
 
 
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+_NAMING = ("a layer name holds letters, digits, `_`, `.` and `-`",)
+_FIELD = re.compile(r"\{([^{}]*)\}")
+
+
+def _template(text: str, span: Span, diagnostics: list[Diagnostic]) -> ir.Template:
+    """`"block{i}"` as text and values; each `{...}` holds one expression."""
+    parts: list = []
+    at = 0
+    for m in _FIELD.finditer(text):
+        parts.append(text[at : m.start()])
+        column = span.column + 1 + m.start(1)
+        field_span = Span(span.line, column, span.line, column + max(1, len(m[1])))
+        parts.append(_field(m[1], field_span, diagnostics))
+        at = m.end()
+    parts.append(text[at:])
+    if any("{" in p or "}" in p for p in parts if isinstance(p, str)):
+        hint = 'each `{...}` in a name holds one expression, e.g. `"block{i}"`'
+        diagnostics.append(
+            Diagnostic("E006", "unbalanced `{` or `}` in a layer name", span, (hint,))
+        )
+    return ir.Template(tuple(p for p in parts if not isinstance(p, str) or p), span)
+
+
+def _field(text: str, span: Span, diagnostics: list[Diagnostic]) -> ir.Value:
+    """The expression of one `{...}` of a template, with spans in the spec's text."""
+    try:
+        tree = lark_parser().parse(f"param _ = {text}")
+        statement = _ToIR(diagnostics).transform(tree).children[0]
+    except (UnexpectedInput, IndexError, AttributeError):
+        diagnostics.append(
+            Diagnostic("E006", f"`{{{text}}}` in a layer name is not an expression", span)
+        )
+        return ir.Const("", span)
+    return _moved(statement.value, span.line, span.column - len("param _ = ") - 1)
+
+
+def _moved(node, line: int, shift: int):
+    """`node` with every span moved from line 1 to `line`, `shift` columns right."""
+    if isinstance(node, tuple):
+        return tuple(_moved(n, line, shift) for n in node)
+    if not hasattr(node, "__struct_fields__"):
+        return node
+    changes = {}
+    for name in node.__struct_fields__:
+        value = getattr(node, name)
+        if isinstance(value, Span):
+            changes[name] = Span(line, value.column + shift, line, value.end_column + shift)
+        elif isinstance(value, tuple) or hasattr(value, "__struct_fields__"):
+            changes[name] = _moved(value, line, shift)
+    return msgspec.structs.replace(node, **changes)
+
+
 def lower(tree: Tree, diagnostics: list[Diagnostic]) -> ir.Spec:
     """Turn a parse tree into a `Spec`, appending any diagnostics."""
-    statements = _ToIR(diagnostics).transform(tree).children
+    transformer = _ToIR(diagnostics)
+    statements = transformer.transform(tree).children
     fields: dict[str, object] = {}
-    inputs, actions = [], []
+    inputs, actions, params, blocks = [], [], [], []
 
     def once(field: str, keyword: str, stmt) -> None:
         if field in fields:
@@ -213,6 +350,10 @@ def lower(tree: Tree, diagnostics: list[Diagnostic]) -> ir.Spec:
     for stmt in statements:
         if isinstance(stmt, ir.InputDecl):
             inputs.append(stmt)
+        elif isinstance(stmt, ir.Param):
+            params.append(stmt)
+        elif isinstance(stmt, ir.Block):
+            blocks.append(stmt)
         elif isinstance(stmt, ir.Action):
             actions.append(stmt)
         elif isinstance(stmt, (ir.Sequential, ir.Graph)):
@@ -233,4 +374,7 @@ def lower(tree: Tree, diagnostics: list[Diagnostic]) -> ir.Spec:
         fit=fields.get("fit"),
         actions=tuple(actions),
         span=Span(1, 1, end.end_line, end.end_column),
+        params=tuple(params),
+        blocks=tuple(blocks),
+        flat=transformer.flat,
     )

@@ -39,6 +39,8 @@ STATEMENT_KEYWORDS = frozenset(
         "save",
         "plot",
         "predict",
+        "param",
+        "block",
     ]
 )
 _OPEN = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
@@ -50,7 +52,7 @@ _ITEM_BLOCKS = {
     "graph": ("the lines of a `graph` block", "one layer definition or chain per line"),
 }
 
-_READABLE = {"NAME": "a name", "SIGNED_NUMBER": "a number", "STRING": "a string"}
+_READABLE = {"NAME": "a name", "NUMBER": "a number", "STRING": "a string"}
 
 
 class _KeepBadChars:
@@ -446,7 +448,7 @@ def _syntax_hints(tok: Token, expected: set[str]) -> tuple[str, ...]:
         )
     if tok.type == "RPAR" and "COMMA" in expected:
         return ("a tuple of one value needs a trailing comma, as in Python: `(20,)`",)
-    if "COMMA" in expected and tok.type in {"NAME", "SIGNED_NUMBER", "STRING"}:
+    if "COMMA" in expected and tok.type in {"NAME", "NUMBER", "STRING"}:
         return ("separate arguments with commas",)
     if tok.type == "$END" and expected & _CLOSE:
         return ("a bracket opened earlier is never closed",)
