@@ -123,12 +123,19 @@ def test_json_and_gcc_agree_with_text(spec: Path, monkeypatch):
     assert [(str(r["line"]), str(r["column"]), r["severity"], r["code"]) for r in records] == shown
     assert {r["file"] for r in records} == {spec.name}
     gcc = _check(spec, monkeypatch, "--format", "gcc").stdout.splitlines()
+    notes = [line for line in gcc if re.match(rf"^{re.escape(spec.name)}:\d+:\d+: note: ", line)]
     assert [
         re.match(
             rf"^{re.escape(spec.name)}:(\d+):(\d+): (error|warning): .* \[(\w+)\]$", line
         ).groups()
         for line in gcc
+        if line not in notes
     ] == shown
+    related = [r for record in records for r in record.get("related", [])]
+    assert [
+        f"{spec.name}:{r['line']}:{r['column']}: note: {r['message']}" for r in related
+    ] == notes
+    assert len(re.findall(r"^ += note: ", text, re.M)) == len(notes)
 
 
 def test_every_code_is_covered():

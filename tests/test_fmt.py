@@ -34,6 +34,8 @@ INVALID = sorted((Path(__file__).parent / "invalid").glob("*.nn"))
 FENCE = re.compile(r"^```nn[^\n]*\n(.*?)^```", re.DOTALL | re.MULTILINE)
 DOC_EXAMPLES = FENCE.findall((ROOT / "docs" / "language.md").read_text(encoding="utf-8"))
 SEEDS = [p.read_text(encoding="utf-8") for p in SPECS]
+# The golden inputs too: every construct, `else if` and comments in odd places among them.
+RELAID_SEEDS = SEEDS + [p.read_text(encoding="utf-8") for p in GOLDEN]
 
 PROPERTY = settings(
     max_examples=100,
@@ -124,6 +126,13 @@ def test_specs_are_canonical(spec: Path):
     assert format_text(text) == text, f"run: nnspec fmt {spec.relative_to(ROOT)}"
 
 
+@pytest.mark.parametrize("name", ["resnet50", "mobilenet_v2"])
+def test_block_specs_format_well(name: str):
+    """The specs written with params, blocks, loops and conditions: formatting keeps their
+    meaning and comments and is idempotent (test_specs_are_canonical: they are canonical)."""
+    assert_formats_well((ROOT / "specs" / f"{name}.nn").read_text(encoding="utf-8"))
+
+
 @pytest.mark.parametrize(
     "text",
     DOC_EXAMPLES + [p.read_text(encoding="utf-8") for p in INVALID],
@@ -158,6 +167,27 @@ def test_examples_format_well(text: str):
         ("", ""),
         ("\n\n  \n", ""),
         ("# only a comment", "# only a comment\n"),
+        ("param  a=1+2", "param a = 1 + 2\n"),
+        ("param a=x/2", "param a = x / 2\n"),
+        ("param a=-1/16*x", "param a = -1/16 * x\n"),
+        ("param a=(1/2)/x", "param a = (1/2) / x\n"),
+        ("param a=x//2%3*y", "param a = x // 2 % 3 * y\n"),
+        ("param a=not(x<1)or b and-c", "param a = not (x < 1) or b and -c\n"),
+        ("param a=1\nparam b=2\ninput x:(a,)", "param a = 1\nparam b = 2\n\ninput x: (a,)\n"),
+        ("block a(){}block b(x,y=1,){}", "block a() {}\n\nblock b(x, y=1) {}\n"),
+        (
+            "block b(){input x output x}sequential{b()}",
+            "block b() {\n    input x\n    output x\n}\n\nsequential {\n    b()\n}\n",
+        ),
+        ("sequential{'c{i}'=D(1)}", 'sequential {\n    "c{i}" = D(1)\n}\n'),
+        (
+            "sequential{for(a,b,)in[(1,2)]{D(a)}}",
+            "sequential {\n    for (a, b) in [(1, 2)] {\n        D(a)\n    }\n}\n",
+        ),
+        (
+            "sequential{if a{}else if b{D(1)}else{}}",
+            "sequential {\n    if a {} else if b {\n        D(1)\n    } else {}\n}\n",
+        ),
     ],
 )
 def test_small_layouts(source: str, expected: str):
@@ -281,20 +311,36 @@ def tokens_of(text: str) -> list[str]:
     return [str(t) for t in lark_parser().lex(text)]
 
 
-@given(st.sampled_from(SEEDS).flatmap(lambda text: relaid(tokens_of(text))))
+@given(st.sampled_from(RELAID_SEEDS).flatmap(lambda text: relaid(tokens_of(text))))
 @PROPERTY
 def test_relaid_specs_format_well(text: str):
     """A real spec with its whitespace, line breaks and comments scrambled."""
     assert_formats_well(text)
 
 
-NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True).filter(
-    lambda n: n
-    not in {"model", "data", "input", "output", "sequential", "graph", "compile", "fit"}
-    | {"evaluate", "save", "plot", "predict", "true", "false"}
-)
+KEYWORDS = {"model", "data", "input", "output", "sequential", "graph", "compile", "fit"} | {
+    "evaluate",
+    "save",
+    "plot",
+    "predict",
+    "param",
+    "block",
+    "for",
+    "in",
+    "if",
+    "else",
+    "not",
+    "and",
+    "or",
+    "true",
+    "false",
+}
+NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True).filter(lambda n: n not in KEYWORDS)
 NUMBERS = st.sampled_from(["0", "1", "-1", "+3", "10", "0.5", "1e-3", "2.5E-4", "1.", "255"])
 STRINGS = st.sampled_from(['"same"', "'valid'", '"a b"', "'it\\'s'", '"x\\ty"', "''"])
+
+
+OPERATORS = st.sampled_from(["+", "-", "*", "/", "//", "%", "==", "!=", "<", ">=", "and", "or"])
 
 
 def values(depth: int = 2):
@@ -309,6 +355,9 @@ def values(depth: int = 2):
     inner = values(depth - 1)
     return st.one_of(
         leaves,
+        st.tuples(leaves, OPERATORS, leaves).map(lambda t: [*t[0], t[1], *t[2]]),
+        st.tuples(st.sampled_from(["-", "+", "not"]), leaves).map(lambda t: [t[0], *t[1]]),
+        inner.map(lambda x: ["(", *x, ")"]),
         st.lists(inner, max_size=4).map(lambda xs: ["[", *_commas(xs), "]"]),
         st.lists(inner, min_size=2, max_size=4).map(lambda xs: ["(", *_commas(xs), ")"]),
         inner.map(lambda x: ["(", *x, ",", ")"]),
@@ -341,18 +390,43 @@ def layer_calls(draw) -> list[str]:
     return [layer.name, "(", *_commas(args), *trailing, ")"]
 
 
+def controlled(draw, body: list[str]) -> list[str]:
+    """`body` as it is, or in a loop or a condition (with `else` or `else if`)."""
+    condition = draw(values(0))
+    return draw(
+        st.sampled_from(
+            [
+                body,
+                ["for", "i", "in", "range", "(", "2", ")", "{", *body, "}"],
+                ["for", "(", "a", ",", "b", ")", "in", "[", "(", "1", ",", "2", ")", "]", "{"]
+                + [*body, "}"],
+                ["if", *condition, "{", *body, "}"],
+                ["if", *condition, "{", *body, "}", "else", "{", "}"],
+                ["if", "not", *condition, "{", "}", "else", "if", "x", "{", *body, "}"],
+            ]
+        )
+    )
+
+
 @st.composite
 def generated_specs(draw) -> list[str]:
-    """The tokens of a random, syntactically valid spec built from the layer registry."""
+    """The tokens of a random, syntactically valid spec built from the layer registry, with
+    parameters, a block and loops and conditions."""
     tokens = ["model", draw(NAMES), *draw(st.sampled_from([[], ['"a generated spec"']]))]
     inputs = draw(st.lists(NAMES, min_size=1, max_size=3, unique=True))
     for name in inputs:
         tokens += ["input", name, ":", "(", draw(NUMBERS), ",", ")"]
+    for name in draw(st.lists(NAMES, max_size=2)):
+        tokens += ["param", name, "=", *draw(values())]
+    if draw(st.booleans()):
+        body = controlled(draw, draw(layer_calls()))
+        tokens += ["block", "blk", "(", "u", ",", "v", "=", *draw(values(0)), ")", "{", *body, "}"]
     layers = draw(st.lists(layer_calls(), min_size=1, max_size=5))
     if draw(st.booleans()):
-        tokens += ["sequential", "{"] + [t for call in layers for t in call] + ["}"]
+        items = [t for call in layers for t in controlled(draw, call)]
+        tokens += ["sequential", "{", *items, "}"]
     else:
-        names = [f"layer_{i}" for i in range(len(layers))]
+        names = [draw(st.sampled_from([f"layer_{i}", f'"layer_{i}"'])) for i in range(len(layers))]
         tokens += ["graph", "{"]
         for name, call in zip(names, layers):
             tokens += [name, "=", *call]
@@ -372,13 +446,13 @@ def test_generated_specs_format_well(text: str):
     assert_formats_well(text)
 
 
-VOCABULARY = sorted({t for text in SEEDS for t in tokens_of(text)} | {",", "\n", " # c\n"})
+VOCABULARY = sorted({t for text in RELAID_SEEDS for t in tokens_of(text)} | {",", "\n", " # c\n"})
 
 
 @st.composite
 def mutated(draw) -> str:
     """A real spec with a few tokens deleted, replaced or inserted: often broken."""
-    tokens = tokens_of(draw(st.sampled_from(SEEDS)))
+    tokens = tokens_of(draw(st.sampled_from(RELAID_SEEDS)))
     for _ in range(draw(st.integers(1, 3))):
         i = draw(st.integers(0, len(tokens) - 1))
         new = [draw(st.sampled_from(VOCABULARY))]

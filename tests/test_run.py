@@ -99,10 +99,61 @@ def test_override_of_a_source_argument():
     assert compile_text(new).ok
 
 
-@pytest.mark.parametrize("bad", ["fit.epochs", "epochs=1", "fit.=1", "fit.x-y=1", ".x=1"])
+@pytest.mark.parametrize("bad", ["fit.epochs", "1x=1", "fit.=1", "fit.x-y=1", ".x=1", "x="])
 def test_malformed_overrides(bad):
     with pytest.raises(OverrideError):
         Override.parse(bad)
+
+
+def test_a_setting_without_its_block_is_not_a_parameter():
+    result = compile_text(SPEC)
+    with pytest.raises(OverrideError) as err:
+        apply(SPEC, result.spec, result.model, [Override.parse("epochs=1")])
+    assert err.value.message == "the spec has no parameter `epochs`"
+    assert err.value.hints == ("a setting is named with its block: `fit.epochs=1`",)
+
+
+PARAMS = """\
+model widths
+param width = 64
+input pixels: (64,)
+sequential {
+    for i in range(2) {
+        "hidden{i}" = Dense(width, activation=relu)
+    }
+    head = Dense(10, activation=softmax)
+}
+"""
+
+
+def test_override_of_a_parameter():
+    result = compile_text(PARAMS)
+    new = apply(PARAMS, result.spec, result.model, [Override.parse("width=32")])
+    assert "param width = 32\n" in new
+    model = compile_text(new).model
+    assert [model.layers[f"hidden{i}"].call.config["units"] for i in range(2)] == [32, 32]
+
+
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ("hidden1.units=3", "layer `hidden1` is one of 2 layers a loop makes from line 6"),
+        ("widht=3", "the spec has no parameter `widht`"),
+    ],
+)
+def test_override_of_one_of_many_layers_is_refused(setting, message):
+    result = compile_text(PARAMS)
+    with pytest.raises(OverrideError) as err:
+        apply(PARAMS, result.spec, result.model, [Override.parse(setting)])
+    assert err.value.message.startswith(message)
+
+
+def test_override_of_a_layer_made_by_a_block_is_refused():
+    text = (Path(__file__).parents[1] / "specs" / "resnet50.nn").read_text()
+    result = compile_text(text)
+    with pytest.raises(OverrideError) as err:
+        apply(text, result.spec, result.model, [Override.parse("conv3_block2_1_conv.filters=64")])
+    assert err.value.message.startswith("layer `conv3_block2_1_conv` is made by block `unit`")
 
 
 @pytest.mark.parametrize(

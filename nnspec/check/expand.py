@@ -102,11 +102,9 @@ def expand(spec: ir.Spec, diags: list[Diagnostic]) -> Expansion:
     """The flat form of `spec`, appending diagnostics; `spec` itself when flat."""
     if spec.flat:
         return Expansion(spec, set())
-    before = len(diags)
     expander = _Expander(spec, diags)
     flat = expander.run()
-    failed = any(d.is_error for d in diags[before:])
-    return Expansion(flat, expander.true_divisions, not failed)
+    return Expansion(flat, expander.true_divisions, not expander.failed)
 
 
 class _Expander:
@@ -120,8 +118,11 @@ class _Expander:
         self.top = _Scope({})  # the scope of the top-level graph, for `output`
         self.names: dict[str, Span] = {}  # layer names made so far
         self.uses = 0
+        self.failed = False
 
     def report(self, diagnostic: Diagnostic | None) -> None:
+        """Report an error (None: one reported before) that dropped part of the model."""
+        self.failed = True
         if diagnostic is not None:
             self.diags.append(diagnostic)
 
@@ -364,6 +365,8 @@ class _Expander:
         """A layer name as written: plain, or a template filled in."""
         if isinstance(name, str):
             return name
+        if name.broken:
+            raise ExpandError(None)  # reported while lowering
         text = []
         for part in name.parts:
             if isinstance(part, str):
@@ -440,8 +443,9 @@ class _Expander:
         """E201 for an expanded name made twice, saying by which uses."""
         where = f"{first.via[-1].describe()}" if first.via else f"at line {first.line}"
         hints = [f"first made {where}"]
-        if again.via and again.via[-1].block == (first.via[-1].block if first.via else None):
-            hints.append("give each use of the block its own name: `r1 = res(...)`")
+        block = again.via[-1].block if again.via else None
+        if block is not None and block == (first.via[-1].block if first.via else None):
+            hints.append(f"give each use of `{block}` its own name: `{block}_1 = {block}(...)`")
         return _fail("E201", f"layer name `{name}` is made twice", again, *hints)
 
     # ---- sequences --------------------------------------------------------------------

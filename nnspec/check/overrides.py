@@ -18,9 +18,11 @@ from nnspec.diagnostics.records import Span
 from nnspec.diagnostics.wording import did_you_mean
 from nnspec.errors import UsageError
 from nnspec.syntax import ir
-from nnspec.vocab.sources import SOURCES
+from nnspec.vocab.settings import COMPILE, EVALUATE, FIT
+from nnspec.vocab.sources import SETTINGS, SOURCES
 
 BLOCKS = ("data", "compile", "fit", "evaluate")
+_SETTINGS = (("fit", FIT), ("compile", COMPILE), ("evaluate", EVALUATE), ("data", SETTINGS))
 
 
 class OverrideError(UsageError):
@@ -167,9 +169,12 @@ def _param(edit: _Text, spec: ir.Spec, o: Override) -> None:
     param = next((p for p in spec.params if p.name == o.key), None)
     if param is None:
         names = [p.name for p in spec.params]
+        setting = next((b for b, params in _SETTINGS if o.key in {p.name for p in params}), None)
         raise OverrideError(
             f"the spec has no parameter `{o.key}`",
-            did_you_mean(o.key, names)
+            (f"a setting is named with its block: `{setting}.{o.key}={o.value}`",)
+            if setting
+            else did_you_mean(o.key, names)
             or (f"its parameters: {', '.join(names)}" if names else "it defines none",),
         )
     edit.replace(param.value.span, o.value)

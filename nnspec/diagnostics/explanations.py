@@ -463,8 +463,8 @@ EXPLANATIONS: dict[str, Explanation] = {
     "E701": Explanation(
         "An operation, a loop, a condition or a `{...}` in a name needs a value, and the "
         "name in it is neither a `param` of the spec, nor a parameter of the block it is "
-        "in, nor a loop variable. (A bare name as a layer argument, like `relu`, is a "
-        "word of the vocabulary; in arithmetic it must be a parameter.)",
+        "in, nor a loop variable. A bare name as a layer argument, like `relu`, is a "
+        "word of the vocabulary; in arithmetic it must be a parameter.",
         "param width = 32\ninput features: (20,)\nsequential {\n" "    Dense(widht // 2)\n}\n",
         "Spell the parameter as it is defined.",
         "param width = 32\ninput features: (20,)\nsequential {\n" "    Dense(width // 2)\n}\n",

@@ -10,6 +10,7 @@ from msgspec import Struct
 from nnspec.check.model import CheckedModel, InputNode, Layer
 from nnspec.check.pipeline import Result, compile_text
 from nnspec.diagnostics.records import Span
+from nnspec.lsp.instances import Instances
 from nnspec.lsp.symbols import Index, LayerSite, index, model_layer
 from nnspec.vocab.catalog import CALLBACKS, OPTIMIZERS, SCHEDULES
 from nnspec.vocab.layers.registry import LAYERS
@@ -51,6 +52,12 @@ class Analysis(Struct, frozen=True, dict=True):
     @cached_property
     def index(self) -> Index:
         return index(self.result.spec, self.text)
+
+    @cached_property
+    def instances(self) -> Instances | None:
+        """The checked layers by the source items and block uses that made them."""
+        model = self.result.model
+        return Instances(model) if model is not None else None
 
     @property
     def good(self) -> bool:
@@ -104,7 +111,20 @@ class Document(Struct, frozen=True):
         found = model_layer(model, site)
         if found is not None:
             return model, found
-        return self.named_layer(site.name) if site.name else None
+        return self.named_layer(site.name) if isinstance(site.name, str) else None
+
+    def instances(self, site: LayerSite) -> tuple[CheckedModel, list[Layer]] | None:
+        """Every checked layer the item at `site` made (one, or one per use of its
+        block and pass of its loop); for a top-level layer the current model lacks,
+        the layer of its name in the last good model."""
+        made = self.current.instances
+        found = made.of_item(site.key) if made is not None else []
+        if found:
+            return made.model, found
+        if site.block is not None:
+            return None
+        named = self.layer(site)
+        return (named[0], [named[1]]) if named else None
 
     def named_layer(self, name: str) -> tuple[CheckedModel, Layer] | None:
         for model in self._models():

@@ -6,8 +6,10 @@ import re
 
 from nnspec.check.model import CheckedModel, Layer
 from nnspec.diagnostics.records import Span
+from nnspec.lsp import hover_blocks
 from nnspec.lsp.analysis import BLOCK_SETTINGS, Analysis, Document, callee
-from nnspec.lsp.symbols import LayerSite, call_at, contains, walk
+from nnspec.lsp.instances import MAX_LISTED, count, listed
+from nnspec.lsp.symbols import LayerSite, Symbol, call_at, contains, walk
 from nnspec.syntax import ir
 from nnspec.vocab.keras_layers import unsupported_layer
 from nnspec.vocab.layers.registry import LAYERS, show
@@ -36,15 +38,16 @@ def _by_name(doc: Document, line: int, column: int) -> tuple[str, Span] | None:
 def _in_spec(doc: Document, spec: ir.Spec, line: int, column: int) -> tuple[str, Span] | None:
     current = doc.current
     named = current.index.name_at(line, column)
-    if named is not None:
-        name, span = named
-        text = _input(doc, name) or _named_layer(doc, name)
-        return (text, span) if text else None
+    if named is not None and (named[0].kind != "block" or current.index.is_definition(*named)):
+        text = _named(doc, *named)
+        return (text, named[1]) if text else None
     call = call_at(spec, line, column)
     if call is not None and contains(call.name_span, line, column):
         site = current.index.layer_at(line, column)
         if site is not None and site.call is call:
-            return _layer(current, call, doc.layer(site), site.name), call.name_span
+            return _site(doc, site), call.name_span
+        if call.name in current.index.blocks:
+            return hover_blocks.definition(current, current.index.blocks[call.name]), call.name_span
         if callee(call.name) is not None:
             return _callee(current, call), call.name_span
     if call is not None and callee(call.name) is not None:
@@ -89,33 +92,72 @@ def _input(doc: Document, name: str) -> str | None:
     return f"**{name}**: input · shape `{show(node.shape)}` · `{node.dtype}`"
 
 
+def _named(doc: Document, symbol: Symbol, span: Span) -> str | None:
+    """A name under the cursor, where it is defined or used."""
+    current = doc.current
+    if symbol.kind == "block" and isinstance(symbol.decl, ir.Block):
+        return hover_blocks.definition(current, symbol.decl)
+    if isinstance(symbol.decl, ir.LayerDecl):
+        site = _site_of(current, symbol.decl)
+        if symbol.scope is None:
+            return _input(doc, symbol.name) or (_site(doc, site) if site else None)
+        return _site(doc, site) if site else None
+    if symbol.scope is None and symbol.kind in ("input", "layer", "block use"):
+        return _input(doc, symbol.name) or _named_layer(doc, symbol.name)
+    return hover_blocks.named(current, symbol)
+
+
+def _site_of(analysis: Analysis, decl: ir.LayerDecl) -> LayerSite | None:
+    return next((s for s in analysis.index.layers if s.key is decl.span), None)
+
+
+def _site(doc: Document, site: LayerSite) -> str:
+    """A layer item or a block use, with what the checked model made of it."""
+    block = doc.current.index.blocks.get(site.call.name)
+    if block is not None:
+        return hover_blocks.use(doc.current, site, block)
+    name = site.name if isinstance(site.name, str) else site.label
+    return _layer(doc.current, site.call, doc.instances(site), name)
+
+
 def _named_layer(doc: Document, name: str) -> str | None:
     definition = doc.current.index.definitions.get(name)
     if definition is None:
         found = doc.named_layer(name)
         return _summary(name, found) if found else None
-    site = LayerSite(definition.decl.span, definition.decl.call, name)
-    return _layer(doc.current, site.call, doc.layer(site), name)
+    site = _site_of(doc.current, definition.decl)
+    return _site(doc, site) if site else None
 
 
 def _layer(
     analysis: Analysis,
     call: ir.Call,
-    checked: tuple[CheckedModel, Layer] | None,
+    checked: tuple[CheckedModel, list[Layer]] | None,
     name: str | None,
 ) -> str:
     layer_type = LAYERS.get(call.name)
     if layer_type is None:
         unsupported = unsupported_layer(call.name)
         return unsupported[0] if unsupported else f"`{call.name}`: unknown layer type"
-    if checked is not None and checked[1].call.type is not layer_type:
+    if checked is not None and checked[1][0].call.type is not layer_type:
         checked = None  # the last good model had another layer here
-    title = f"**{checked[1].name if checked else name or layer_type.snake_name}**"
-    lines = [f"{title}: `{layer_type.name}` layer"]
-    if checked is not None:
-        lines.append(_figures(*checked))
+    if checked is None:
+        lines = [f"**{name or layer_type.snake_name}**: `{layer_type.name}` layer"]
+    else:
+        lines = _instances(*checked, name or layer_type.snake_name, layer_type.name)
     lines += ["", layer_type.doc, "", *_arguments(analysis, call, layer_type.params)]
     return "\n".join(lines)
+
+
+def _instances(model: CheckedModel, layers: list[Layer], name: str, kind: str) -> list[str]:
+    """The checked layers one item made: one, or one per block use and loop pass."""
+    if len(layers) == 1:
+        [layer] = layers
+        lines = [f"**{layer.name}**: `{kind}` layer", _figures(model, layer)]
+        return lines + [use.describe() for use in reversed(layer.span.via)]
+    lines = [f"**{name}**: `{kind}` layer · {len(layers)} instances"]
+    shown = [f"- **{lay.name}**: {_figures(model, lay)}" for lay in layers[:MAX_LISTED]]
+    return lines + listed(shown, len(layers))
 
 
 def _summary(name: str, checked: tuple[CheckedModel, Layer]) -> str:
@@ -136,12 +178,7 @@ def _figures(model: CheckedModel, layer: Layer) -> str:
         out = f"applied {len(shapes)} times (shared weights), output shapes " + ", ".join(
             f"`{s}`" for s in shapes
         )
-    if weights is None:
-        return f"{out} · parameters unknown"
-    count = f"{weights.total:,} parameter{'' if weights.total == 1 else 's'}"
-    if weights.non_trainable:
-        count += f" ({weights.trainable:,} trainable, {weights.non_trainable:,} non-trainable)"
-    return f"{out} · {count}"
+    return f"{out} · {count(weights)}"
 
 
 def _callee(analysis: Analysis, call: ir.Call) -> str:

@@ -18,8 +18,7 @@ from nnspec.diagnostics.records import Diagnostic, Span
 from nnspec.lsp.analysis import Analysis, Document
 from nnspec.lsp.completion import complete
 from nnspec.lsp.hover import hover
-from nnspec.lsp.symbols import model_layer, name_span
-from nnspec.syntax import ir
+from nnspec.lsp.outline import outline
 
 _SEVERITY = {
     "error": types.DiagnosticSeverity.Error,
@@ -32,6 +31,8 @@ _COMPLETION_KIND = {
     "setting": types.CompletionItemKind.Property,
     "value": types.CompletionItemKind.Value,
     "name": types.CompletionItemKind.Variable,
+    "block": types.CompletionItemKind.Module,
+    "parameter": types.CompletionItemKind.Constant,
 }
 
 
@@ -69,7 +70,9 @@ class NnspecServer(LanguageServer):
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
                 uri=uri,
-                diagnostics=[_diagnostic(codec, lines, d) for d in doc.current.result.diagnostics],
+                diagnostics=[
+                    _diagnostic(codec, lines, d, uri) for d in doc.current.result.diagnostics
+                ],
                 version=text_document.version,
             )
         )
@@ -90,19 +93,31 @@ def _range(codec: PositionCodec, lines: list[str], span: Span) -> types.Range:
     return codec.range_to_client_units(
         lines,
         types.Range(
-            start=types.Position(span.line - 1, span.column - 1),
-            end=types.Position(span.end_line - 1, span.end_column - 1),
+            start=types.Position(max(span.line - 1, 0), max(span.column - 1, 0)),
+            end=types.Position(max(span.end_line - 1, 0), max(span.end_column - 1, 0)),
         ),
     )
 
 
-def _diagnostic(codec: PositionCodec, lines: list[str], diag: Diagnostic) -> types.Diagnostic:
+def _diagnostic(
+    codec: PositionCodec, lines: list[str], diag: Diagnostic, uri: str
+) -> types.Diagnostic:
+    """An LSP diagnostic; one found in a block has the uses that led there as related
+    information (the same text is a different place in each use)."""
+    related = [
+        types.DiagnosticRelatedInformation(
+            location=types.Location(uri=uri, range=_range(codec, lines, r.span)),
+            message=r.message,
+        )
+        for r in diag.related
+    ]
     return types.Diagnostic(
         range=_range(codec, lines, diag.span),
         message=diag.message + "".join(f"\nhint: {hint}" for hint in diag.hints),
         severity=_SEVERITY[diag.severity.value],
         code=diag.code,
         source="nnspec",
+        related_information=related or None,
     )
 
 
@@ -152,9 +167,9 @@ def on_hover(ls: NnspecServer, params: types.HoverParams) -> types.Hover | None:
 def on_completion(ls: NnspecServer, params: types.CompletionParams) -> types.CompletionList:
     doc = ls.document(params.text_document.uri)
     analysis = doc.current
-    definitions = analysis.index.definitions
-    if not definitions and doc.last_good is not None:
-        definitions = doc.last_good.index.definitions
+    names = analysis.index
+    if not names.symbols and doc.last_good is not None:
+        names = doc.last_good.index
     offset = analysis.offset(*ls.position(analysis, params.position))
     items = [
         types.CompletionItem(
@@ -166,32 +181,36 @@ def on_completion(ls: NnspecServer, params: types.CompletionParams) -> types.Com
             ),
             insert_text=c.insert,
         )
-        for c in complete(analysis.text, offset, definitions)
+        for c in complete(analysis.text, offset, names)
     ]
     return types.CompletionList(is_incomplete=False, items=items)
 
 
 @server.feature(types.TEXT_DOCUMENT_DEFINITION)
-def on_definition(ls: NnspecServer, params: types.DefinitionParams) -> types.Location | None:
+def on_definition(
+    ls: NnspecServer, params: types.DefinitionParams
+) -> types.Location | list[types.Location] | None:
+    """Where the name under the cursor is defined: one place, or several where
+    `if` and `else` (or a mistake) define it twice."""
     analysis = ls.document(params.text_document.uri).current
     found = analysis.index.name_at(*ls.position(analysis, params.position))
-    definition = found and analysis.index.definitions.get(found[0])
-    if not definition:
+    if found is None or not found[0].definitions:
         return None
-    return types.Location(uri=params.text_document.uri, range=ls.range(analysis, definition.span))
+    uri = params.text_document.uri
+    places = [types.Location(uri=uri, range=ls.range(analysis, s)) for s in found[0].definitions]
+    return places[0] if len(places) == 1 else places
 
 
 @server.feature(types.TEXT_DOCUMENT_REFERENCES)
 def on_references(ls: NnspecServer, params: types.ReferenceParams) -> list[types.Location]:
     analysis = ls.document(params.text_document.uri).current
-    index = analysis.index
-    found = index.name_at(*ls.position(analysis, params.position))
+    found = analysis.index.name_at(*ls.position(analysis, params.position))
     if found is None:
         return []
-    spans = list(index.references.get(found[0], []))
-    definition = index.definitions.get(found[0])
-    if definition is not None and params.context.include_declaration:
-        spans.append(definition.span)
+    symbol = found[0]
+    spans = list(symbol.references)
+    if params.context.include_declaration:
+        spans += symbol.definitions
     return [
         types.Location(uri=params.text_document.uri, range=ls.range(analysis, span))
         for span in sorted(spans, key=lambda s: (s.line, s.column))
@@ -203,61 +222,7 @@ def on_document_symbol(
     ls: NnspecServer, params: types.DocumentSymbolParams
 ) -> list[types.DocumentSymbol]:
     analysis = ls.document(params.text_document.uri).current
-    spec = analysis.result.spec
-    if spec is None:
-        return []
-
-    def symbol(name, kind, span, detail=None, selection=None, children=None):
-        return types.DocumentSymbol(
-            name=name,
-            kind=kind,
-            range=ls.range(analysis, span),
-            selection_range=ls.range(analysis, selection or span),
-            detail=detail,
-            children=children,
-        )
-
-    out = []
-    if spec.model is not None:
-        out.append(
-            symbol(
-                spec.model.name, types.SymbolKind.Module, spec.model.span, spec.model.description
-            )
-        )
-    if spec.data is not None:
-        source = spec.data.source
-        out.append(
-            symbol(
-                f"data {source.name}", types.SymbolKind.Package, spec.data.span, None, source.span
-            )
-        )
-    for name, definition in analysis.index.definitions.items():
-        if definition.kind == "input":
-            decl = definition.decl
-            shape = analysis.source(decl.shape.span)
-            out.append(symbol(name, types.SymbolKind.Variable, decl.span, shape, definition.span))
-    arch = spec.architecture
-    if arch is not None:
-        model = analysis.result.model
-        keyword = "sequential" if isinstance(arch, ir.Sequential) else "graph"
-        layers = []
-        for site in analysis.index.layers:
-            layer = model_layer(model, site)
-            name = layer.name if layer else site.name or site.call.name
-            selection = name_span(site.key, site.name) if site.name else site.call.name_span
-            layers.append(
-                symbol(name, types.SymbolKind.Function, site.key, site.call.name, selection)
-            )
-        out.append(symbol(keyword, types.SymbolKind.Namespace, arch.span, children=layers or None))
-    if spec.outputs is not None:
-        names = ", ".join(r.name for r in spec.outputs.refs)
-        out.append(symbol("output", types.SymbolKind.Field, spec.outputs.span, names))
-    for block in (spec.compile, spec.fit):
-        if block is not None:
-            out.append(symbol(block.keyword, types.SymbolKind.Struct, block.span))
-    for action in spec.actions:
-        out.append(symbol(action.keyword, types.SymbolKind.Event, action.span, action.path))
-    return sorted(out, key=lambda s: (s.range.start.line, s.range.start.character))
+    return outline(analysis, lambda span: ls.range(analysis, span))
 
 
 @server.feature(types.TEXT_DOCUMENT_FORMATTING)

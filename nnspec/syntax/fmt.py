@@ -30,10 +30,12 @@ _STATEMENT_GROUPS = {
     "model_stmt": 0,
     "data_stmt": 1,
     "input_stmt": 2,
-    "sequential_stmt": 3,
-    "graph_stmt": 3,
-    "output_stmt": 4,
-}  # a blank line between groups; compile, fit and the actions form the last one
+    "param_stmt": 3,
+    "sequential_stmt": 4,
+    "graph_stmt": 4,
+    "output_stmt": 5,
+}  # a blank line between groups; each block is a group of its own
+_LAST_GROUP = 6  # compile, fit and the actions
 
 
 class FormatError(NnspecError):
@@ -463,14 +465,16 @@ class _Layout:
         return out + _comment_lines(events)
 
     @staticmethod
-    def _statement_group(stmt: Tree) -> int:
-        return _STATEMENT_GROUPS.get(stmt.data, 5)
+    def _statement_group(stmt: Tree) -> object:
+        if stmt.data == "block_stmt":
+            return _span(stmt)  # a group of its own: a blank line between two blocks
+        return _STATEMENT_GROUPS.get(stmt.data, _LAST_GROUP)
 
     def model_stmt(self, _tree, *children) -> list:
         return self._words(*children)
 
     data_stmt = compile_stmt = fit_stmt = evaluate_stmt = model_stmt
-    save_stmt = plot_stmt = predict_stmt = model_stmt
+    save_stmt = plot_stmt = predict_stmt = param_stmt = model_stmt
 
     def input_stmt(self, _tree, keyword, name, colon, *rest) -> list:
         return [self.doc(keyword), " ", self.doc(name), self.doc(colon), " ", self._listed(rest)]
@@ -478,20 +482,33 @@ class _Layout:
     def output_stmt(self, _tree, keyword, *refs) -> list:
         return [self.doc(keyword), " ", self._listed(list(refs))]
 
+    block_input = block_output = output_stmt
+
     def sequential_stmt(self, _tree, keyword, *block) -> list:
         return [self.doc(keyword), " ", self._block(*block)]
 
     def graph_stmt(self, _tree, keyword, *block) -> list:
         return [self.doc(keyword), " ", self._block(*block, group=lambda item: item.data)]
 
-    # layers and edges
+    def block_stmt(self, _tree, keyword, name, *rest) -> list:
+        """`block name(a, b=1) { ... }`: the parameters like a call's arguments."""
+        close = next(i for i, c in enumerate(rest) if _is_token(c, "RPAR"))
+        params, body = rest[: close + 1], rest[close + 1 :]
+        return [
+            self.doc(keyword),
+            " ",
+            self.doc(name),
+            self._bracket(*params),
+            " ",
+            self._block(*body),
+        ]
+
+    # items
     def layer_item(self, _tree, *children) -> list:
         if len(children) == 1:
             return self.doc(children[0])
         name, equal, call = children
         return [self.doc(name), " ", self.doc(equal), " ", self.doc(call)]
-
-    layer_def = layer_item
 
     def chain(self, _tree, first, *rest) -> _Group:
         steps = [
@@ -507,6 +524,23 @@ class _Layout:
         return self._bracket(*children)
 
     list = node_list
+
+    def for_item(self, _tree, keyword, target, in_, iterable, *body) -> list:
+        return [self._words(keyword, target, in_, iterable), " ", self._block(*body)]
+
+    def loop_target(self, _tree, *children) -> object:
+        return self._bracket(*children) if len(children) > 1 else self.doc(children[0])
+
+    def if_item(self, _tree, keyword, condition, *rest) -> list:
+        """`if c { ... }`, then `} else {` or `} else if c {` on the closing brace's line."""
+        head = [self._words(keyword, condition), " "]
+        if not _is_token(rest[-2], "ELSE"):
+            return [*head, self._block(*rest)]
+        *body, else_, other = rest
+        return [*head, self._block(*body), " ", self.doc(else_), " ", self.doc(other)]
+
+    def else_body(self, _tree, *children) -> list:
+        return self._block(*children)
 
     # values
     def call(self, _tree, name, *rest) -> list:
@@ -524,4 +558,40 @@ class _Layout:
     def tuple(self, _tree, *children) -> _Group:
         return self._bracket(*children, one_tuple=len(children) == 4)
 
-    number = string = name = true = false = none = fraction = ref
+    def binary(self, _tree, left, operator, right) -> list:
+        """`a + b`, `a and b`, `i == 1`: one space around the operator, but a fraction of
+        numbers is one word: `1/255`, `-1/16`. A comment inside breaks the line, indented."""
+        if _is_fraction(_tree):
+            return [self.doc(left), self.doc(operator), self.doc(right)]
+        return [self.doc(left), _Indent([" ", self.doc(operator), " ", self.doc(right)])]
+
+    compare = and_op = or_op = binary
+
+    def not_op(self, _tree, operator, operand) -> list:
+        """`not x`, `-x`: a comment after the operator breaks the line, indented."""
+        space = " " if _is_token(operator, "NOT") else ""
+        return [self.doc(operator), _Indent([space, self.doc(operand)])]
+
+    unary = not_op
+
+    def paren(self, _tree, open_, value, close) -> _Group:
+        """`(a + b)`, as written; inside, one line or the value on a line of its own."""
+        closing = [c for c in self._closing(close, after_items=True) if c is not BLANK]
+        inner = _Indent([SOFTLINE, self.doc(value), *closing])
+        return _group(self.doc(open_), inner, SOFTLINE, self.doc(close))
+
+    number = string = name = true = false = none = block_param = ref
+
+
+def _is_token(node, kind: str) -> bool:
+    return isinstance(node, Token) and node.type == kind
+
+
+def _is_fraction(node) -> bool:
+    """A number, signed or not, or a division of such numbers: `1/255`, `-1/16`."""
+    if not isinstance(node, Tree):
+        return False
+    if node.data == "binary":
+        left, operator, right = node.children
+        return str(operator) == "/" and _is_fraction(left) and _is_fraction(right)
+    return node.data == "number" or node.data == "unary" and _is_fraction(node.children[-1])

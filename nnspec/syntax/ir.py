@@ -85,6 +85,7 @@ class Template(Struct, frozen=True, eq=False):
 
     parts: tuple[str | Value, ...]
     span: Span
+    broken: bool = False  # a part is not an expression (reported): the name has no value
 
 
 Value = Const | Ident | Call | Seq | Mapping | Operation

@@ -56,6 +56,7 @@ class _ToIR(Transformer):
         super().__init__()
         self.diagnostics = diagnostics
         self.flat = True  # nothing for `expand` to do
+        self.literals: set[tuple] = set()  # where a number is written alone
 
     def _whole(self, tok: Token, what: str) -> int:
         value = _number(tok)
@@ -68,7 +69,9 @@ class _ToIR(Transformer):
 
     # values
     def number(self, meta, children):
-        return ir.Const(_number(children[0]), _span(meta))
+        const = ir.Const(_number(children[0]), _span(meta))
+        self.literals.add(const.span.position)
+        return const
 
     def _operation(self, op: str, operands: tuple, meta) -> ir.Value:
         """An operation; folded to its value when every operand is a literal and it has
@@ -81,6 +84,20 @@ class _ToIR(Transformer):
                 pass
         self.flat = False
         return ir.Operation(op, operands, span)
+
+    def paren(self, meta, children):
+        """`(a + b)`; `(20)` is the mistake Python users know: a tuple needs its comma."""
+        (value,) = children
+        if isinstance(value, ir.Const) and value.span.position in self.literals:
+            end = _span(meta)
+            at = Span(end.end_line, end.end_column - 1, end.end_line, end.end_column)
+            hint = "a tuple of one value needs a trailing comma, as in Python: "
+            shown = f"({value.value!r},)" if not isinstance(value.value, str) else "(...,)"
+            self.diagnostics.append(
+                Diagnostic("E001", "unexpected ')'; expected ','", at, (hint + f"`{shown}`",))
+            )
+            return ir.Seq((value,), False, _span(meta))
+        return value
 
     def binary(self, meta, children):
         left, op, right = children
@@ -282,6 +299,7 @@ def _template(text: str, span: Span, diagnostics: list[Diagnostic]) -> ir.Templa
     """`"block{i}"` as text and values; each `{...}` holds one expression."""
     parts: list = []
     at = 0
+    before = len(diagnostics)
     for m in _FIELD.finditer(text):
         parts.append(text[at : m.start()])
         column = span.column + 1 + m.start(1)
@@ -294,7 +312,8 @@ def _template(text: str, span: Span, diagnostics: list[Diagnostic]) -> ir.Templa
         diagnostics.append(
             Diagnostic("E006", "unbalanced `{` or `}` in a layer name", span, (hint,))
         )
-    return ir.Template(tuple(p for p in parts if not isinstance(p, str) or p), span)
+    kept = tuple(p for p in parts if not isinstance(p, str) or p)
+    return ir.Template(kept, span, broken=len(diagnostics) > before)
 
 
 def _field(text: str, span: Span, diagnostics: list[Diagnostic]) -> ir.Value:

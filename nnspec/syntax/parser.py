@@ -413,6 +413,17 @@ def _keyword_types() -> frozenset[str]:
     )
 
 
+@lru_cache(maxsize=1)
+def _operator_types() -> frozenset[str]:
+    words = {"and", "or"}
+    return frozenset(
+        t.name
+        for t in lark_parser().terminals
+        if t.name in ("ADD_OP", "MUL_OP", "COMPARE")
+        or (t.pattern.type == "str" and t.pattern.value in words)
+    )
+
+
 def syntax_error(tok: Token, expected: set[str], span: Span) -> Diagnostic:
     """E001/E002 for an unexpected token, naming what would have fitted."""
     if tok.type == "BAD_CHAR":
@@ -422,7 +433,9 @@ def syntax_error(tok: Token, expected: set[str], span: Span) -> Diagnostic:
             )
         shown = repr(tok.value)[1:-1]
         return Diagnostic("E002", f"invalid character '{shown}'", span)
-    wanted = sorted({describe_terminal(e) for e in expected})
+    # An operator may continue almost any value: naming them never helps.
+    named = expected - _operator_types() or expected
+    wanted = sorted({describe_terminal(e) for e in named})
     if expected >= _keyword_types():
         wanted = [w for w in wanted if w.strip("'") not in STATEMENT_KEYWORDS] + ["a statement"]
     listed = (
