@@ -277,7 +277,7 @@ def _checked_model(spec: str):
     if not result.ok or result.model is None:
         _print_diagnostics(spec, text, result, "text", err=True)
         sys.exit(_exit_code([result], False) or EXIT_ERRORS)
-    return text, result.model
+    return text, result
 
 
 @main.command(epilog=EPILOG_GEN)
@@ -309,9 +309,9 @@ def gen(spec: str, output: str, api: str, data_dir: str | None, check_only: bool
     from nnspec.keras.codegen import render_script
     from nnspec.keras.emitters import GenError
 
-    text, model = _checked_model(spec)
+    text, result = _checked_model(spec)
     try:
-        script = render_script(model, _display(spec), api, data_dir)
+        script = render_script(result.model, _display(spec), api, data_dir, result.spec)
     except GenError as err:
         _cannot_express(spec, text, err)
     if check_only:

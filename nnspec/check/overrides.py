@@ -172,10 +172,12 @@ def _param(edit: _Text, spec: ir.Spec, o: Override) -> None:
         setting = next((b for b, params in _SETTINGS if o.key in {p.name for p in params}), None)
         raise OverrideError(
             f"the spec has no parameter `{o.key}`",
-            (f"a setting is named with its block: `{setting}.{o.key}={o.value}`",)
-            if setting
-            else did_you_mean(o.key, names)
-            or (f"its parameters: {', '.join(names)}" if names else "it defines none",),
+            (
+                (f"a setting is named with its block: `{setting}.{o.key}={o.value}`",)
+                if setting
+                else did_you_mean(o.key, names)
+                or (f"its parameters: {', '.join(names)}" if names else "it defines none",)
+            ),
         )
     edit.replace(param.value.span, o.value)
 

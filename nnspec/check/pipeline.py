@@ -5,9 +5,10 @@ from __future__ import annotations
 from msgspec import Struct
 
 from nnspec.check.checker import check
-from nnspec.check.expand import expand, fold_uses
+from nnspec.check.expand import expand
 from nnspec.check.model import CheckedModel
 from nnspec.diagnostics.records import Diagnostic, Span
+from nnspec.diagnostics.uses import fold_uses
 from nnspec.errors import internal_error
 from nnspec.syntax import ir
 from nnspec.syntax.lower import lower
@@ -42,7 +43,7 @@ def compile_text(text: str) -> Result:
         if parsed.tree is None:
             return Result(None, None, diags)
         spec = lower(parsed.tree, diags)
-        expansion = expand(spec, diags)
+        expansion = expand(spec, diags, parsed.blocks)
         model = check(expansion.spec, diags)
         if not spec.flat:
             diags = fold_uses(diags, expansion.true_divisions)

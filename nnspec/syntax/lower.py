@@ -57,6 +57,7 @@ class _ToIR(Transformer):
         self.diagnostics = diagnostics
         self.flat = True  # nothing for `expand` to do
         self.literals: set[tuple] = set()  # where a number is written alone
+        self.one_tuples: dict[int, Diagnostic] = {}  # `(20)`, reported unless an operand
 
     def _whole(self, tok: Token, what: str) -> int:
         value = _number(tok)
@@ -77,6 +78,7 @@ class _ToIR(Transformer):
         """An operation; folded to its value when every operand is a literal and it has
         one (else `expand` reports it where it is used)."""
         span = _span(meta)
+        operands = tuple(self._operand(o) for o in operands)
         if all(isinstance(o, ir.Const) for o in operands):
             try:
                 return ir.Const(apply(op, tuple(o.value for o in operands)), span)
@@ -93,11 +95,22 @@ class _ToIR(Transformer):
             at = Span(end.end_line, end.end_column - 1, end.end_line, end.end_column)
             hint = "a tuple of one value needs a trailing comma, as in Python: "
             shown = f"({value.value!r},)" if not isinstance(value.value, str) else "(...,)"
-            self.diagnostics.append(
-                Diagnostic("E001", "unexpected ')'; expected ','", at, (hint + f"`{shown}`",))
+            diagnostic = Diagnostic(
+                "E001", "unexpected ')'; expected ','", at, (hint + f"`{shown}`",)
             )
-            return ir.Seq((value,), False, _span(meta))
+            self.diagnostics.append(diagnostic)
+            seq = ir.Seq((value,), False, _span(meta))
+            self.one_tuples[id(seq)] = diagnostic
+            return seq
         return value
+
+    def _operand(self, value: ir.Value) -> ir.Value:
+        """`(2)` in `(2) * x` is a number after all: its E001 is taken back."""
+        diagnostic = self.one_tuples.pop(id(value), None)
+        if diagnostic is None:
+            return value
+        self.diagnostics.remove(diagnostic)
+        return value.items[0]
 
     def binary(self, meta, children):
         left, op, right = children

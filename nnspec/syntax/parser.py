@@ -50,7 +50,10 @@ _CLOSER = {"(": ")", "[": "]", "{": "}"}
 _ITEM_BLOCKS = {
     "sequential": ("layers in a `sequential` block", "one layer per line"),
     "graph": ("the lines of a `graph` block", "one layer definition or chain per line"),
+    "block": ("the lines of a block", "one layer, edge or loop per line"),
 }
+# The words that start an item inside a body, for "did you mean" on a misspelled one.
+ITEM_KEYWORDS = ("for", "if", "else", "input", "output")
 
 _READABLE = {"NAME": "a name", "NUMBER": "a number", "STRING": "a string"}
 
@@ -143,6 +146,7 @@ class ParseResult(Struct):
     tree: Tree | None
     diagnostics: list[Diagnostic]
     complete: bool = True  # no tokens skipped: every statement is in the tree as written
+    blocks: frozenset[str] = frozenset()  # with errors: every block named, parsed or not
 
 
 def parse(text: str) -> ParseResult:
@@ -226,7 +230,12 @@ class _Recovery:
                 self.ip.feed_token(keyword)  # reported: the statement is checked as meant
             self._track(i)
             i += 1
-        return ParseResult(self._finish(), self.diagnostics, not self.skipped)
+        blocks = frozenset(
+            str(self.tokens[i + 1].value)
+            for i, tok in enumerate(self.tokens[:-1])
+            if tok.value == "block" and tok.type != "NAME" and self.tokens[i + 1].type == "NAME"
+        )
+        return ParseResult(self._finish(), self.diagnostics, not self.skipped, blocks)
 
     def _track(self, i: int) -> None:
         if self.tokens[i].type in _OPEN:
@@ -235,8 +244,19 @@ class _Recovery:
             self.brackets.pop()
 
     def _block_items(self) -> str | None:
-        """`sequential` or `graph` when directly inside that block, else None."""
-        if len(self.brackets) != 1 or self.brackets[0] == 0:
+        """`sequential`, `graph` or `block` when directly inside such a body (a `for`
+        or `if` body counts as a block's), else None."""
+        if not self.brackets or self.brackets[-1] == 0:
+            return None
+        opener = self.brackets[-1]
+        if self.tokens[opener].type == "LBRACE" and _line_start(self.tokens, opener).value in (
+            "block",
+            "for",
+            "if",
+            "}",
+        ):
+            return "block"
+        if len(self.brackets) != 1:
             return None
         keyword = self.tokens[self.brackets[0] - 1]
         if self.tokens[self.brackets[0]].type != "LBRACE" or keyword.type not in _keyword_types():
@@ -341,7 +361,23 @@ class _Recovery:
             span = Span(1, 1, 1, 1)
         else:
             span = token_span(tok)
-        self._add(syntax_error(tok, set(expected), span))
+        diagnostic = syntax_error(tok, set(expected), span)
+        if self.brackets and index > 0 and self.tokens[index - 1].type == "NAME":
+            word = self.tokens[index - 1]
+            meant = closest(str(word.value), ITEM_KEYWORDS)
+            starts_line = index < 2 or self.tokens[index - 2].line != word.line
+            if (
+                meant
+                and meant != word.value
+                and (starts_line or self.tokens[index - 2].value == "}")
+            ):
+                diagnostic = Diagnostic(
+                    "E001",
+                    f"unexpected name `{word.value}`",
+                    token_span(word),
+                    (f"did you mean `{meant}`?",),
+                )
+        self._add(diagnostic)
 
     def _add(self, diagnostic: Diagnostic) -> None:
         if self.diagnostics and self.diagnostics[-1].span.line == diagnostic.span.line:
@@ -357,6 +393,14 @@ def _depth(tokens: list[Token], start: int, stop: int) -> int:
         elif tok.type in _CLOSE:
             depth = max(0, depth - 1)
     return depth
+
+
+def _line_start(tokens: list[Token], index: int) -> Token:
+    """The first token on the line of `tokens[index]`."""
+    line = tokens[index].line
+    while index > 0 and tokens[index - 1].line == line:
+        index -= 1
+    return tokens[index]
 
 
 def _indent(tokens: list[Token], index: int) -> int:
