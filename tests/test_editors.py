@@ -36,19 +36,64 @@ def textmate_words(rule: dict) -> set[str]:
 
 def test_textmate_keywords_are_the_grammar_keywords():
     repository = load("syntaxes/nnspec.tmLanguage.json")["repository"]
-    keywords, constants = textmate_words(repository["keyword"]), textmate_words(
-        repository["constant"]
-    )
-    assert not keywords & constants
-    assert keywords | constants == grammar_keywords()
+    keywords = textmate_words(repository["keyword"])
+    logical = textmate_words(repository["logical"])
+    constants = textmate_words(repository["constant"])
+    assert not keywords & constants and not keywords & logical and not logical & constants
+    assert keywords | logical | constants == grammar_keywords()
     assert constants == {"true", "True", "false", "False", "None"}
+    assert logical == {"and", "or", "not"}
+    assert {"param", "block", "for", "in", "if", "else"} <= keywords
+
+
+def grammar_operators() -> set[str]:
+    """Every operator the Lark grammar lexes: `->`, `=` and each alternative of its
+    operator terminals (`+`, `//`, `<=`...)."""
+    found = {"->", "="}
+    for t in lark_parser().terminals:
+        if t.name in ("ADD_OP", "MUL_OP", "COMPARE"):
+            inner = t.pattern.value.removeprefix("(?:").removesuffix(")")
+            found |= {alt.replace("\\", "") for alt in inner.split("|")}
+    return found
+
+
+def test_textmate_operators_cover_the_grammar_operators():
+    """Each operator is one token of an operator rule, tried in the rule's order (so
+    `//` is not two `/`, nor `<=` a `<` and an `=`)."""
+    rules = load("syntaxes/nnspec.tmLanguage.json")["repository"]["operator"]["patterns"]
+    operators = grammar_operators()
+    assert {"+", "-", "*", "/", "//", "%", "==", "!=", "<=", ">=", "<", ">"} <= operators
+    for op in operators:
+        first = next(m for r in rules if (m := re.match(r["match"], op)))
+        assert first.group() == op, op
+
+
+def test_textmate_templates_in_quoted_names():
+    tm = load("syntaxes/nnspec.tmLanguage.json")
+    template = re.compile(tm["repository"]["template"]["match"])
+    assert [m.group(2) for m in template.finditer('"conv{n}_block{i + 1}"')] == ["n", "i + 1"]
+    for string in tm["repository"]["string"]["patterns"]:
+        assert {"include": "#template"} in string["patterns"]
+
+
+def includes(rule) -> set[str]:
+    """The repository rules `rule` includes, at any depth."""
+    found = set()
+    if isinstance(rule, dict):
+        if "include" in rule:
+            found.add(rule["include"].lstrip("#"))
+        for value in rule.values():
+            found |= includes(value)
+    elif isinstance(rule, list):
+        for item in rule:
+            found |= includes(item)
+    return found
 
 
 def test_textmate_patterns_compile_and_are_all_used():
     tm = load("syntaxes/nnspec.tmLanguage.json")
     assert tm["scopeName"] == "source.nnspec"
-    included = {p["include"].lstrip("#") for p in tm["patterns"]}
-    assert included == set(tm["repository"])
+    assert includes(tm["patterns"]) | includes(tm["repository"]) == set(tm["repository"])
 
     def regexes(rule: dict):
         for key in ("match", "begin", "end"):

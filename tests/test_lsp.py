@@ -272,7 +272,8 @@ def test_edit_hover_complete_navigate(tmp_path):
 
 
 def test_diagnostics_match_check(tmp_path):
-    """Every spec in tests/invalid: the same codes, messages and ranges as `nnspec check`."""
+    """Every spec in tests/invalid: the same codes, messages, ranges and related
+    locations as `nnspec check`."""
 
     async def scenario(s: Session) -> None:
         for path in INVALID:
@@ -287,6 +288,15 @@ def test_diagnostics_match_check(tmp_path):
                 start, end = got.range.start, got.range.end
                 assert (start.line, start.character) == (span.line - 1, span.column - 1), path.name
                 assert (end.line, end.character) == (span.end_line - 1, span.end_column - 1)
+                # found in a block: the uses that led there, as related information
+                related = [
+                    (r.message, r.location.uri, r.location.range.start)
+                    for r in got.related_information or []
+                ]
+                assert related == [
+                    (r.message, path.as_uri(), types.Position(r.span.line - 1, r.span.column - 1))
+                    for r in want.related
+                ], path.name
 
     run(scenario)
 

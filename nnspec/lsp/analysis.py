@@ -11,7 +11,7 @@ from nnspec.check.model import CheckedModel, InputNode, Layer
 from nnspec.check.pipeline import Result, compile_text
 from nnspec.diagnostics.records import Span
 from nnspec.lsp.instances import Instances
-from nnspec.lsp.symbols import Index, LayerSite, index, model_layer
+from nnspec.lsp.symbols import Index, LayerSite, index, model_layer, source_text
 from nnspec.vocab.catalog import CALLBACKS, OPTIMIZERS, SCHEDULES
 from nnspec.vocab.layers.registry import LAYERS
 from nnspec.vocab.settings import COMPILE, EVALUATE, FIT
@@ -66,12 +66,7 @@ class Analysis(Struct, frozen=True, dict=True):
 
     def source(self, span: Span) -> str:
         """The text of `span`."""
-        if span.line == span.end_line:
-            return self.lines[span.line - 1][span.column - 1 : span.end_column - 1]
-        head = self.lines[span.line - 1][span.column - 1 :]
-        middle = self.lines[span.line : span.end_line - 1]
-        tail = self.lines[span.end_line - 1][: span.end_column - 1]
-        return "\n".join([head, *middle, tail])
+        return source_text(self.lines, span)
 
     def word_at(self, line: int, column: int) -> tuple[str, Span] | None:
         """The name at or just before a 1-based position, and its span."""
@@ -121,8 +116,10 @@ class Document(Struct, frozen=True):
         found = made.of_item(site.key) if made is not None else []
         if found:
             return made.model, found
-        if site.block is not None:
+        if site.block is not None or not isinstance(site.name, str):
             return None
+        if made is not None and site.name in made.model.layers:
+            return None  # the layer of that name is another item's: a name given twice
         named = self.layer(site)
         return (named[0], [named[1]]) if named else None
 

@@ -97,13 +97,19 @@ def _named(doc: Document, symbol: Symbol, span: Span) -> str | None:
     current = doc.current
     if symbol.kind == "block" and isinstance(symbol.decl, ir.Block):
         return hover_blocks.definition(current, symbol.decl)
-    if isinstance(symbol.decl, ir.LayerDecl):
-        site = _site_of(current, symbol.decl)
-        if symbol.scope is None:
-            return _input(doc, symbol.name) or (_site(doc, site) if site else None)
-        return _site(doc, site) if site else None
+    here = current.index.is_definition(symbol, span)
+    if here and isinstance(symbol.decl_at(span), ir.InputDecl):
+        return _input(doc, symbol.known_as)
+    # at a definition, its layer; at a use, each layer the name may stand for
+    # (`if` and `else` may both define it)
+    decls = [symbol.decl_at(span)] if here else symbol.decls
+    spans = [d.span for d in decls if isinstance(d, ir.LayerDecl)]
+    if spans:
+        text = _input(doc, symbol.known_as) if symbol.scope is None and not here else None
+        sites = [s for s in current.index.layers if any(s.key is k for k in spans)]
+        return text or "\n\n---\n\n".join(_site(doc, site) for site in sites) or None
     if symbol.scope is None and symbol.kind in ("input", "layer", "block use"):
-        return _input(doc, symbol.name) or _named_layer(doc, symbol.name)
+        return _input(doc, symbol.known_as) or _named_layer(doc, symbol.known_as)
     return hover_blocks.named(current, symbol)
 
 

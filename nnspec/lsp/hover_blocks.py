@@ -5,11 +5,9 @@ parameter and a loop variable. Figures come from the checked model through
 
 from __future__ import annotations
 
-import re
-
 from nnspec.lsp.analysis import Analysis
 from nnspec.lsp.instances import MAX_LISTED, listed
-from nnspec.lsp.symbols import LayerSite, Symbol
+from nnspec.lsp.symbols import LayerSite, Symbol, one_line
 from nnspec.syntax import ir
 
 
@@ -23,13 +21,17 @@ def signature(analysis: Analysis, block: ir.Block) -> str:
 
 
 def block_doc(analysis: Analysis, block: ir.Block) -> str:
-    """The comment lines right above `block ...`."""
+    """The comment lines right above `block ...`, and one after its `{`."""
+    header = (block.name_span or block.span).line - 1
     lines = []
-    row = block.span.line - 2
+    row = header - 1
     while row >= 0 and analysis.lines[row].lstrip().startswith("#"):
-        lines.append(analysis.lines[row].lstrip()[1:].strip())
+        lines.insert(0, analysis.lines[row].lstrip()[1:].strip())
         row -= 1
-    return " ".join(reversed(lines))
+    after = analysis.lines[header].rpartition("{")[2] if header < len(analysis.lines) else ""
+    if after.lstrip().startswith("#"):
+        lines.append(after.lstrip()[1:].strip())
+    return " ".join(line for line in lines if line)
 
 
 def use(analysis: Analysis, site: LayerSite, block: ir.Block) -> str:
@@ -58,7 +60,7 @@ def _expansion(analysis: Analysis, made) -> str:
 
 def _about(analysis: Analysis, block: ir.Block) -> list[str]:
     doc = block_doc(analysis, block)
-    return ["", f"`{signature(analysis, block)}`", *([doc] if doc else [])]
+    return ["", f"`{signature(analysis, block)}`", *(["", doc] if doc else [])]
 
 
 def _arguments(analysis: Analysis, call: ir.Call, block: ir.Block) -> list[str]:
@@ -80,7 +82,7 @@ def definition(analysis: Analysis, found: ir.Block) -> str:
     """A block's definition: its signature, its comment and its expansions."""
     made = analysis.instances.of_block(found.name) if analysis.instances else []
     lines = [f"**{found.name}**: block"]
-    lines += _about(analysis, found)[1:]
+    lines += _about(analysis, found)
     if made:
         names = [e.use.name or f"at {e.use.span.line}:{e.use.span.column}" for e in made]
         shown = ", ".join(names[:MAX_LISTED]) + (", …" if len(names) > MAX_LISTED else "")
@@ -111,14 +113,18 @@ def _port(analysis: Analysis, symbol: Symbol) -> str:
     """An input of a block, with the shape each expansion was fed where it has one."""
     found = analysis.index.blocks.get(symbol.scope)
     text = f"**{symbol.name}**: input of block `{symbol.scope}`"
-    ports = [r for i in found.items if isinstance(i, ir.Ports) and i.keyword == "input"] if found else []
+    items = found.items if found is not None else ()
+    ports = [r for i in items if isinstance(i, ir.Ports) and i.keyword == "input" for r in i.refs]
     made = analysis.instances
-    if made is None or len(ports) != 1 or len(ports[0].refs) != 1:
+    if made is None or len(ports) != 1:
         return text
     fed = made.of_block(symbol.scope)
-    lines = [f"- **{e.use.name or e.use.block}**: {made.shapes(made.inputs(e))}" for e in fed[:MAX_LISTED]]
+    lines = [
+        f"- **{e.use.name or e.use.block}**: {made.shapes(made.inputs(e))}"
+        for e in fed[:MAX_LISTED]
+    ]
     return "\n".join([text, *(["", "fed:"] if lines else []), *listed(lines, len(fed))])
 
 
 def _source(analysis: Analysis, value) -> str:
-    return re.sub(r"\s+", " ", analysis.source(value.span))
+    return one_line(analysis.source(value.span))

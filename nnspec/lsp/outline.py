@@ -65,7 +65,7 @@ def outline(
         source = spec.data.source
         out.append(o.symbol(f"data {source.name}", Kind.Package, spec.data.span, None, source.span))
     for param in spec.params:
-        value = analysis.source(param.value.span)
+        value = analysis.index.source(param.value.span)
         out.append(o.symbol(param.name, Kind.Constant, param.span, value, param.name_span))
     for name, definition in analysis.index.definitions.items():
         if definition.kind == "input":

@@ -168,8 +168,8 @@ def on_completion(ls: NnspecServer, params: types.CompletionParams) -> types.Com
     doc = ls.document(params.text_document.uri)
     analysis = doc.current
     names = analysis.index
-    if not names.symbols and doc.last_good is not None:
-        names = doc.last_good.index
+    if not (names.definitions or names.blocks or names.params) and doc.last_good is not None:
+        names = doc.last_good.index  # the text is too broken to say what it defines
     offset = analysis.offset(*ls.position(analysis, params.position))
     items = [
         types.CompletionItem(

@@ -59,9 +59,15 @@ class Symbol(Struct):
     name: str  # as written; a quoted name with its quotes: `"conv{n}_block{i}"`
     kind: str  # input, layer, block use, port, parameter, block parameter, loop variable, block
     scope: str | None  # the block a name is local to; None at the top level
-    decl: object = None  # the IR node that defines it
+    decl: object = None  # the IR node that defines it (the first, where several do)
     definitions: list[Span] = field(default_factory=list)
     references: list[Span] = field(default_factory=list)
+    decls: list = field(default_factory=list)  # the node of each definition
+    known_as: str = ""  # what it is known by: a quoted name without its quotes
+
+    def decl_at(self, span: Span):
+        """The node defined at `span`, one of `definitions`."""
+        return next(d for s, d in zip(self.definitions, self.decls) if s is span)
 
 
 class LayerSite(Struct, frozen=True):
@@ -77,7 +83,26 @@ class LayerSite(Struct, frozen=True):
     name_span: Span | None = None
 
 
+def source_text(lines: list[str], span: Span) -> str:
+    """The text of `span` in `lines`."""
+    if span.line == span.end_line:
+        return lines[span.line - 1][span.column - 1 : span.end_column - 1]
+    head = lines[span.line - 1][span.column - 1 :]
+    middle = lines[span.line : span.end_line - 1]
+    tail = lines[span.end_line - 1][: span.end_column - 1]
+    return "\n".join([head, *middle, tail])
+
+
+def one_line(text: str) -> str:
+    """Spec text written over several lines, on one: `[(1, 2), (3, 4)]`."""
+    text = re.sub(r"\s+", " ", text.strip())
+    text = re.sub(r"([\[({]) ", r"\1", text)
+    text = re.sub(r" ([\])}])", r"\1", text)
+    return re.sub(r",([\]}])", r"\1", text)  # a trailing comma; `(1,)` keeps its own
+
+
 class Index(Struct):
+    lines: list[str] = field(default_factory=list)
     symbols: list[Symbol] = field(default_factory=list)
     layers: list[LayerSite] = field(default_factory=list)
     blocks: dict[str, ir.Block] = field(default_factory=dict)  # the first of each name
@@ -89,12 +114,25 @@ class Index(Struct):
         found: dict[str, Definition] = {}
         for s in self.symbols:
             if s.scope is None and s.kind in _NODE_KINDS and s.definitions:
-                found.setdefault(s.name, Definition(s.name, s.kind, s.definitions[0], s.decl))
+                name = s.known_as
+                found.setdefault(name, Definition(name, s.kind, s.definitions[0], s.decl))
         return found
+
+    def source(self, span: Span) -> str:
+        """The text of `span`, on one line."""
+        return one_line(source_text(self.lines, span))
 
     def local(self, block: str) -> list[Symbol]:
         """The ports and layers named in `block`'s body."""
         return [s for s in self.symbols if s.scope == block and s.kind in _NODE_KINDS + ("port",)]
+
+    def loop_variables(self, line: int, column: int) -> list[Symbol]:
+        """The loop variables of the loops around (line, column)."""
+        return [
+            s
+            for s in self.symbols
+            if s.kind == "loop variable" and contains(s.decl.span, line, column)
+        ]
 
     def name_at(self, line: int, column: int) -> tuple[Symbol, Span] | None:
         """The name under the cursor, at a definition or a use: the narrowest span
@@ -124,7 +162,7 @@ def _narrower(span: Span, than: Span) -> bool:
 
 def index(spec: ir.Spec | None, text: str) -> Index:
     """Definitions, references and layer sites of a (possibly partial) spec."""
-    found = Index()
+    found = Index(text.split("\n"))
     if spec is not None:
         _Indexer(spec, text, found).run()
     return found
@@ -133,7 +171,7 @@ def index(spec: ir.Spec | None, text: str) -> Index:
 class _Indexer:
     def __init__(self, spec: ir.Spec, text: str, found: Index):
         self.spec = spec
-        self.lines = text.split("\n")
+        self.lines = found.lines
         self.found = found
         self.table: dict[tuple, Symbol] = {}
         for block in spec.blocks:
@@ -143,7 +181,7 @@ class _Indexer:
 
     def symbol(self, key: tuple, name: str, kind: str, scope: str | None) -> Symbol:
         if key not in self.table:
-            self.table[key] = Symbol(name, kind, scope)
+            self.table[key] = Symbol(name, kind, scope, known_as=key[2])
             self.found.symbols.append(self.table[key])
         return self.table[key]
 
@@ -153,6 +191,7 @@ class _Indexer:
             symbol.kind, symbol.decl = kind, decl
         if span is not None:
             symbol.definitions.append(span)
+            symbol.decls.append(decl)
 
     def refer(self, key: tuple, name: str, kind: str, scope: str | None, span: Span) -> None:
         self.symbol(key, name, kind, scope).references.append(span)
