@@ -614,22 +614,26 @@ Examples:
   nnspec import model.keras -o model.nn
   nnspec import model.h5                  print the spec
   nnspec import architecture.json -o model.nn   the JSON of model.to_json()
+  nnspec import model.keras --flat        every layer, no blocks or loops
 """,
 )
 @click.argument("model", type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--output", default="-", show_default=True, help="Spec to write; - prints it.")
-def import_(model: str, output: str) -> None:
+@click.option("--flat", is_flag=True, help="Write every layer: no blocks or loops.")
+def import_(model: str, output: str, flat: bool) -> None:
     """Write the .nn spec of a Keras model file (.keras, .h5 or to_json() JSON).
 
     Reads the architecture only, without TensorFlow, and the compile settings
-    where the file has them. Layers or arguments nnspec cannot express are
-    reported (exit 1) and nothing is written; compile settings it cannot express
-    are left out with a note.
+    where the file has them. Repeated structure is written as blocks and loops
+    that make exactly the model's layers and names (docs/import.md), unless
+    --flat. Layers or arguments nnspec cannot express are reported (exit 1) and
+    nothing is written; compile settings it cannot express are left out with a
+    note.
     """
     from nnspec.keras.importer import import_file
 
     try:
-        imported = import_file(model)
+        imported = import_file(model, flat)
     except NnspecError as err:
         _fail(err, model)
     for note in imported.notes:

@@ -198,13 +198,14 @@ def strings_spec(values: list[str]) -> str:
 @cache
 def script(path: Path, api: str = "auto") -> str:
     """The script of a spec in specs/, as `nnspec gen specs/NAME.nn` run from the root writes it."""
-    return render_script(compile_file(path).model, path.relative_to(ROOT).as_posix(), api)
+    result = compile_file(path)
+    return render_script(result.model, path.relative_to(ROOT).as_posix(), api, spec=result.spec)
 
 
 def script_of(text: str, api: str = "auto", spec_path: str = "tmp.nn", data_dir=None) -> str:
     result = compile_text(text)
     assert result.ok, [f"{d.code} {d.message}" for d in result.diagnostics]
-    return render_script(result.model, spec_path, api, data_dir)
+    return render_script(result.model, spec_path, api, data_dir, result.spec)
 
 
 def gen(*args: str, monkeypatch: pytest.MonkeyPatch, cwd: Path = ROOT):
@@ -241,7 +242,8 @@ def test_every_golden_file_has_a_spec():
 
 def test_the_command_line_writes_the_golden_bytes_in_a_fresh_process():
     """Another interpreter, another hash seed: the same bytes."""
-    for path in (ROOT / "specs/residual_block.nn", ROOT / "specs/ticket_classifier.nn"):
+    for stem in ("residual_block", "ticket_classifier", "resnet50", "mobilenet_v2"):
+        path = ROOT / "specs" / f"{stem}.nn"
         run = subprocess.run(
             [sys.executable, "-m", "nnspec.cli", "gen", path.relative_to(ROOT).as_posix()],
             capture_output=True,

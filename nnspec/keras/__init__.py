@@ -6,6 +6,8 @@ when called; the rest runs without it.
     calls.py        each Keras call written once (`PyCall`), for both back ends
     plan.py         the checked model as the steps of a training program
     codegen.py      `nnspec gen`: the plan rendered through templates/, black-formatted
+    blocks.py       gen of a spec's parameters and blocks as constants and functions
+    replay.py       a generated build_model() run without Keras, checked against the model
     builder.py      `PyCall`s -> Keras objects; the model for `run`
     train.py        `nnspec run`: data, build, train, resume, the run folder
     checkpoint.py   the run folder's lock, and checkpoints that survive a kill

@@ -10,6 +10,8 @@ the rest by keyword, and values equal to the default left out.
 from __future__ import annotations
 
 import keyword
+import math
+import re
 
 from msgspec import Struct
 
@@ -44,11 +46,40 @@ class PyCall(Struct, frozen=True):
     kwargs: tuple[tuple[str, object], ...] = ()
 
 
+class Code(Struct, frozen=True):
+    """Python source standing for a value: an expression of a block's parameters or a
+    loop's variables (`4 * filters`), made by `blocks.py` from spec values through
+    `literal` and `identifier` alone."""
+
+    text: str
+
+
+def literal(value) -> str:
+    """A number, string, boolean or None as Python source."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"not a finite number: {value}")
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return repr(value)
+    raise TypeError(f"not a literal: {value!r}")
+
+
 def identifier(name: str) -> str:
     """`name` if it is safe to write as a Python identifier, else ValueError."""
     if not name.isidentifier() or keyword.iskeyword(name) or not name.isascii():
         raise ValueError(f"not a Python identifier: {name!r}")
     return name
+
+
+def python_name(name: str, taken) -> str:
+    """A Python variable for a spec name that no name in `taken` has: `conv-1` ->
+    `conv_1`, `1` -> `x1`, `class` -> `class_`, then trailing underscores; never
+    `l`, `O` or `I` (ruff's E741)."""
+    var = re.sub(r"[^0-9A-Za-z_]", "_", name)
+    if not (var[:1].isalpha() or var[:1] == "_"):
+        var = f"x{var}"
+    while var in taken or keyword.iskeyword(var) or var in ("l", "O", "I"):
+        var += "_"
+    return identifier(var)
 
 
 def class_name(name: str) -> str:
@@ -97,14 +128,25 @@ def bound_call(bound: BoundCall) -> PyCall:
     return call(f"keras.{bound.module}.{bound.callee.name}", bound.callee.params, bound.config)
 
 
-def call(func: str, params: tuple[Param, ...], config: Config, positional: bool = True) -> PyCall:
-    """`func` called with the arguments the user wrote that differ from the defaults."""
+def call(
+    func: str,
+    params: tuple[Param, ...],
+    config: Config,
+    positional: bool = True,
+    exprs: dict[str, Code] | None = None,
+) -> PyCall:
+    """`func` called with the arguments the user wrote that differ from the defaults;
+    `exprs` holds arguments written as expressions, always written, as they vary."""
     args, kwargs = [], []
+    exprs = exprs or {}
     for param in params:
-        if param.name not in config.explicit or _is_default(param, config[param.name]):
+        if param.name in exprs:
+            value = exprs[param.name]
+        elif param.name not in config.explicit or _is_default(param, config[param.name]):
             positional = positional and param.required
             continue
-        value = _argument(param, config[param.name])
+        else:
+            value = _argument(param, config[param.name])
         if positional and param.required and param.positional:
             args.append(value)
         else:

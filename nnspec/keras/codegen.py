@@ -7,7 +7,6 @@ through the `identifier`, `dotted`, `literal` (repr) and `comment` filters.
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -17,17 +16,10 @@ import jinja2
 from nnspec import __version__
 from nnspec.check.model import CheckedModel
 from nnspec.diagnostics.records import Span
-from nnspec.keras.calls import PyCall, identifier
+from nnspec.keras.calls import Code, PyCall, identifier, literal
 from nnspec.keras.emitters import Problems
 from nnspec.keras.plan import Program, Var, dataset_files, program
-
-
-def _literal(value) -> str:
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"not a finite number: {value}")
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return repr(value)
-    raise TypeError(f"not a literal: {value!r}")
+from nnspec.syntax import ir
 
 
 def _comment(text) -> str:
@@ -57,9 +49,10 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,
     )
-    env.filters.update(identifier=identifier, dotted=_dotted, literal=_literal, comment=_comment)
+    env.filters.update(identifier=identifier, dotted=_dotted, literal=literal, comment=_comment)
     env.tests.update(
         pycall=lambda v: isinstance(v, PyCall),
+        code=lambda v: isinstance(v, Code),
         var=lambda v: isinstance(v, Var),
         tuple_value=lambda v: isinstance(v, tuple),
         list_value=lambda v: isinstance(v, list),
@@ -139,30 +132,65 @@ def why_graph(model: CheckedModel) -> tuple[str, Span]:
 
 
 def render_script(
-    model: CheckedModel, spec_path: str, api: str = "auto", data_dir: str | None = None
+    model: CheckedModel,
+    spec_path: str,
+    api: str = "auto",
+    data_dir: str | None = None,
+    spec: ir.Spec | None = None,
 ) -> str:
     """The black-formatted script for `model`; `data_dir` holds Keras's dataset files.
+
+    `spec`, the IR as written (`Result.spec`): where it has parameters or blocks, the
+    script keeps them, as constants and functions (`--api sequential` aside), when
+    they build the checked model exactly; else, as for a flat spec, the script
+    writes every layer of the checked model.
 
     Raises GenError with every problem found: the API asked for, and each layer
     the table of emitters cannot write."""
     import black
 
     problems = Problems()
-    api = api_of(model, api, problems)
+    asked, api = api, api_of(model, api, problems)
     p = program(model, dataset_files(model, data_dir), problems=problems)
     validates = any(k == "validation_data" for k, _ in p.fit_kwargs)
-    template = environment().get_template(f"{api}.py.j2")
-    source = template.render(
-        p=p,
-        uses=uses(p),
-        trains=trains(p),
-        tests=p.evaluate is not None or bool(p.predict) or validates,
-        test_labels=p.evaluate is not None or validates,
-        version=__version__,
-        spec_path=spec_path,
-        runtime=False,
-    )
+    context = {
+        "p": p,
+        "uses": uses(p),
+        "trains": trains(p),
+        "tests": p.evaluate is not None or bool(p.predict) or validates,
+        "test_labels": p.evaluate is not None or validates,
+        "version": __version__,
+        "spec_path": spec_path,
+        "runtime": False,
+    }
+    if spec is not None and not spec.flat and asked != "sequential":
+        written = _with_blocks(spec, model, p, context)
+        if written is not None:
+            return written
+    source = environment().get_template(f"{api}.py.j2").render(**context)
     return black.format_str(source, mode=black.Mode())
+
+
+def _with_blocks(spec: ir.Spec, model: CheckedModel, p: Program, context: dict) -> str | None:
+    """The script with the spec's parameters and blocks; None where the writer cannot
+    express the spec, or its functions would not build exactly the checked model."""
+    import black
+
+    from nnspec.keras.blocks import Unsupported, structured
+    from nnspec.keras.replay import builds
+
+    try:
+        s = structured(spec, model, p, show)
+    except Unsupported:
+        return None
+    source = environment().get_template("blocks.py.j2").render(s=s, **context)
+    source = black.format_str(source, mode=black.Mode())
+    return source if builds(source, model, p) else None
+
+
+def show(value) -> str:
+    """A value as Python source, as the templates' `py` macro writes it."""
+    return str(environment().get_template("partials/macros.py.j2").module.py(value))
 
 
 def render_runtime(p: Program) -> str:

@@ -8,14 +8,13 @@ Never imports Keras.
 
 from __future__ import annotations
 
-import keyword
 from pathlib import Path
 
 from msgspec import Struct, structs
 
 from nnspec.check.model import CheckedModel, Data, InputNode, TensorRef
 from nnspec.check.training import activation_of
-from nnspec.keras.calls import PyCall, bound_call, identifier, named_value
+from nnspec.keras.calls import PyCall, bound_call, named_value, python_name
 from nnspec.keras.emitters import EMITTERS, LIST, SPREAD, Problems, emit
 from nnspec.vocab.layers import LAYERS
 from nnspec.vocab.naming import AutoNames
@@ -297,9 +296,7 @@ def _variables(model: CheckedModel) -> dict[str, str]:
     taken = set(_RESERVED)
     names = {}
     for name in [i.name for i in model.inputs] + list(model.layers):
-        var = identifier(name + "_" if keyword.iskeyword(name) else name)  # `class` -> `class_`
-        while var in taken:
-            var += "_"
+        var = python_name(name, taken)  # `class` -> `class_`, `conv-1` -> `conv_1`
         taken.add(var)
         names[name] = var
     return names
