@@ -5,6 +5,25 @@ small Wadler-style document printer: a bracket group stays on one line when it f
 100 columns and holds no comment, else it puts one item per line. Comments belong to
 tokens: an own-line comment to the token after it, a trailing comment to the token
 before it. Commas are rewritten, so the comments around a comma move to its neighbours.
+
+The layout, statement by statement:
+
+- One statement per line, in groups with a blank line between them: `model`, `data`,
+  `input`s, `param`s, `sequential` or `graph`, `output`s, then compile, fit and the
+  actions. Each `block` is a group of its own, so a blank line separates two blocks.
+  Other blank lines are kept, one at most.
+- `param NAME = value`, one per line.
+- `block name(a, b=1) { ... }`, `sequential { ... }`, `graph { ... }`, and the bodies of
+  `for (a, b) in list { ... }` and `if cond { ... }`: four spaces in, one item per line;
+  an empty body is `{}`. `} else {` and `} else if cond {` go on the closing brace's line.
+  The parameters of a block break like a call's arguments, the list of a `for` like any
+  list. A graph's own body puts a blank line between a run of layer definitions, of
+  chains, of loops and of conditions; other bodies keep their blank lines as written.
+- `input x, y` and `output a, b.1`, in a statement or a block.
+- Operators with a space either side (`width // 2`, `i == 1`, `a and b`), except a
+  fraction of numbers, one word as in `1/255` or `-1/16`; signs attached (`-x`, `+3`),
+  `not x`; parentheses as written.
+- Strings in double quotes where that spells the same string, quoted layer names too.
 """
 
 from __future__ import annotations
