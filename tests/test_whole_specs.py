@@ -157,7 +157,20 @@ FOUND = {
         _sequential(REGRESSION, 4, 1, "mse", metrics="top_k_categorical_accuracy(k=2)"),
         None,
         ["E408"],
-        "needs labels with a column per unit",
+        "compares the units of an output that has one",
+    ),
+    "categorical crossentropy as the metric of one unit, labels stored flat": (
+        _sequential(
+            'data npz("data.npz")',
+            4,
+            1,
+            "binary_crossentropy",
+            "sigmoid",
+            "categorical_crossentropy",
+        ),
+        DataFile("data.npz", "npz", (Feed("x", "float", (4,)), Feed("y", "classes", (), 2))),
+        ["E408"],
+        "its value never changes",
     ),
     "plateau on a schedule": (
         _sequential(

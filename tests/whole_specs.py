@@ -1160,6 +1160,11 @@ TRAINING_SETUP = ("E401", "E402", "E403", "E404", "E405", "E408", "E409")
 
 # nnspec rejects, Keras trains: a phrase of nnspec's message -> why nnspec is stricter.
 STRICTER_REASONS = {
+    "one: its value never changes": (
+        "categorical_crossentropy, categorical_accuracy or top_k_categorical_accuracy as the "
+        "metric of a one-unit output: Keras computes a constant (and fails on labels stored "
+        "flat, `(N,)`); nnspec reports it (E408)"
+    ),
     "a unit at 0 is clipped to 1e-7": (
         "relu before sparse_categorical_crossentropy: Keras trains it, but a unit at 0 gets "
         "no gradient and training stalls (E401)"

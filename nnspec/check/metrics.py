@@ -53,6 +53,11 @@ _SPARSE = frozenset(
     ("sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy")
     + ("sparse_categorical_crossentropy",)
 )
+# Across the units of one output: on a single unit there is one class, and the value
+# is constant (Keras also fails on such labels stored flat, `(N,)`).
+_ACROSS_UNITS = frozenset(
+    ("categorical_crossentropy", "top_k_categorical_accuracy", "categorical_accuracy")
+)
 _WATCHERS = ("EarlyStopping", "ReduceLROnPlateau", "ModelCheckpoint")
 _ID_METRICS = "accuracy, sparse_categorical_accuracy or sparse_top_k_categorical_accuracy"
 
@@ -187,21 +192,23 @@ def _hint(labels: _Labels, units: int) -> str:
 
 def _metric_fits(model, ref: TensorRef, metric, loss, span: Span, diags) -> None:
     shape = model.shape_of(ref)
-    labels = _labels(model, ref.source, loss)
-    if labels is None or not isinstance(shape, tuple) or shape[-1] is None:
+    if not isinstance(shape, tuple) or shape[-1] is None:
         return
-    found = _problem(metric_name(metric), labels, shape)
-    if found is None:
-        return
-    diags.append(
-        Diagnostic(
-            "E408",
-            f"`{metric_name(metric)}` on output `{ref.source}` {found}, but {labels.said}: "
-            "Keras stops with a shape error",
-            metric.span if isinstance(metric, ir.Call) else span,
-            (_hint(labels, shape[-1]),),
+    name, where = metric_name(metric), metric.span if isinstance(metric, ir.Call) else span
+    if shape[-1] == 1 and name in _ACROSS_UNITS:
+        message = (
+            f"`{name}` on output `{ref.source}` compares the units of an output that has "
+            "one: its value never changes (and Keras fails on labels stored flat)"
         )
-    )
+        hint = "use accuracy, binary_accuracy, auc, precision or recall"
+        diags.append(Diagnostic("E408", message, where, (hint,)))
+        return
+    labels = _labels(model, ref.source, loss)
+    found = labels and _problem(name, labels, shape)
+    if found:
+        message = f"`{name}` on output `{ref.source}` {found}, but {labels.said}: "
+        hint = _hint(labels, shape[-1])
+        diags.append(Diagnostic("E408", message + "Keras stops with a shape error", where, (hint,)))
 
 
 def _monitors(model: CheckedModel, known: set[str], diags: list[Diagnostic]) -> None:
