@@ -976,3 +976,124 @@ def test_the_lock_of_a_run_folder(tmp_path):
         locked(tmp_path / "file"),
     ):
         pass
+
+
+# ---- a callback's own package; a spec that predicts without `compile` -----------------
+
+TENSORBOARD = SPEC.replace('csv_logger("log.csv")', 'tensorboard(log_dir="tb")').replace(
+    "epochs: 2", "epochs: 1"
+)
+UNCOMPILED = """\
+model digits_untrained
+data digits { scale: 1/16, test_split: 0.25, seed: 3 }
+input pixels: (64,)
+sequential { Dense(10, activation=softmax) }
+save "untrained.keras"
+predict "predictions.csv"
+"""
+
+
+def test_tensorboard_without_its_package_says_what_to_install(tmp_path):
+    """TensorFlow 2.21 no longer installs tensorboard: without it (made unimportable in
+    the child process) `run` exits 2 before TensorFlow loads, and writes nothing."""
+    spec = tmp_path / "tb.nn"
+    spec.write_text(TENSORBOARD)
+    argv = ["run", str(spec), "--out", str(tmp_path / "run")]
+    code = (
+        "import sys\n"
+        "sys.modules['tensorboard'] = None\n"
+        "from nnspec.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "finally:\n"
+        "    print('TENSORFLOW LOADED' if 'tensorflow' in sys.modules else 'NO TENSORFLOW')\n"
+    )
+    run = python("-c", code, cwd=tmp_path)
+    assert run.returncode == 2, run.stderr
+    assert (
+        "the `tensorboard` callback needs the tensorboard package, which is not installed"
+        in run.stderr
+    )
+    assert "= hint: install it: pip install tensorboard" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert "NO TENSORFLOW" in run.stdout
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.keras
+def test_tensorboard_callback_writes_its_logs_in_the_run_folder(tmp_path):
+    spec = tmp_path / "tb.nn"
+    spec.write_text(TENSORBOARD)
+    out = tmp_path / "run"
+    result = nnspec("run", spec, "--out", out, "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert any((out / "tb" / "train").iterdir())
+
+
+def test_uncompiled_spec_that_evaluates_is_refused_by_check_gen_and_run(tmp_path):
+    """Keras evaluates only a compiled model: E406, and nothing runs or is written."""
+    spec = tmp_path / "evaluates.nn"
+    spec.write_text(UNCOMPILED + "evaluate\n")
+    for args in (["check"], ["gen", "-o", tmp_path / "s.py"], ["run", "--out", tmp_path / "r"]):
+        result = nnspec(args[0], spec, *args[1:], cwd=tmp_path)
+        assert result.returncode == 1, (args, result.stderr)
+        assert "error[E406]: `evaluate` needs a `compile` block" in result.stdout + result.stderr
+    assert not (tmp_path / "s.py").exists() and not (tmp_path / "r").exists()
+
+
+def test_uncompiled_spec_that_predicts_generates_a_script_that_predicts(tmp_path):
+    """W404, and the script does what the warning says: it predicts, untrained."""
+    spec = tmp_path / "untrained.nn"
+    spec.write_text(UNCOMPILED)
+    checked = nnspec("check", spec, cwd=tmp_path)
+    assert checked.returncode == 0 and "warning[W404]" in checked.stdout
+    script = nnspec("gen", spec, cwd=tmp_path).stdout
+    main = script.partition("def main():\n")[2]
+    assert "    _, (x_test, _) = load_data()\n" in main
+    assert 'model.save("untrained.keras")' in main
+    assert 'write_predictions(\n        model.predict(x_test),\n        "predictions.csv",' in main
+    assert "compile(" not in main and "fit(" not in main and "evaluate(" not in main
+
+
+@pytest.mark.keras
+def test_uncompiled_spec_that_predicts_runs_as_check_says(tmp_path):
+    """`run` and the generated script both predict with the initial weights: no
+    training, no metrics, no curves; the run folder serves `nnspec predict`."""
+    import numpy as np
+
+    spec = tmp_path / "untrained.nn"
+    spec.write_text(UNCOMPILED)
+    out = tmp_path / "run"
+    result = nnspec("run", spec, "--out", out, "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "note: no `compile` block: the model predicts untrained" in result.stdout
+    assert "test metric" not in result.stdout
+    names = {p.name for p in out.iterdir()}
+    assert {"untrained.keras", "predictions.csv", "run.json", "spec.nn", "summary.txt"} <= names
+    assert not names & {"metrics.json", "history.json", "curves.png", "backup"}
+    rows = (out / "predictions.csv").read_text().splitlines()
+    assert rows[0] == ",".join([f"p_{i}" for i in range(10)] + ["class"]) and len(rows) == 451
+
+    samples = tmp_path / "samples.npy"
+    np.save(samples, np.zeros((2, 64), "float32"))
+    predicted = nnspec("predict", out, "--input", samples)
+    assert predicted.returncode == 0, predicted.stderr
+    assert len(predicted.stdout.splitlines()) == 3
+
+    (tmp_path / "script.py").write_text(nnspec("gen", spec, cwd=tmp_path).stdout)
+    script = python("script.py", cwd=tmp_path, env=QUIET)
+    assert script.returncode == 0, script.stderr
+    assert len((tmp_path / "predictions.csv").read_text().splitlines()) == 451
+    assert (tmp_path / "untrained.keras").is_file()
+
+
+@pytest.mark.keras
+def test_whole_specs_harness_runs_an_uncompiled_spec_that_predicts():
+    """The harness counts it as nothing to train, after predicting the way `run` does."""
+    import whole_specs
+
+    verdict = whole_specs.judge(whole_specs.Drawn(UNCOMPILED, None))
+    assert verdict.kind == whole_specs.NOTHING_TO_TRAIN
+    assert "predicts with the initial weights" in verdict.detail
+    refused = whole_specs.judge(whole_specs.Drawn(UNCOMPILED.replace("predict", "# "), None))
+    assert refused.kind == whole_specs.NOTHING_TO_TRAIN and "refuses" in refused.detail

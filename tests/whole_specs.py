@@ -1090,29 +1090,34 @@ def run_model(model, folder: Path) -> dict:
     _step("check files", train.check_files, p, None)
     namespace, arrays = _step("load", train.load, p)
     _step("check arrays", train.check_arrays, model, p, arrays)
-    (x_train, y_train), (x_test, y_test) = arrays
-    namespace.update(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    namespace.update(train.named_arrays(arrays))  # w_train and w_test with sample weights
+    x_train, y_train, x_test, y_test = (
+        namespace[k] for k in ("x_train", "y_train", "x_test", "y_test")
+    )
     keras.backend.clear_session()
     if p.seed is not None:
         keras.utils.set_random_seed(p.seed)
     net = _step("build", build_model, model)
-    made = _step("compile", _made, p.compile_kwargs, namespace)
-    _step("compile", net.compile, **made)
-    fit = _step("fit", _made, p.fit_kwargs, namespace)
-    fit.update(steps_per_epoch=1, verbose=0)
-    history = _step("fit", net.fit, x_train, y_train, **fit)
-    results = _step(
-        "evaluate",
-        net.evaluate,
-        x_test,
-        y_test,
-        return_dict=True,
-        verbose=0,
-        **dict(p.evaluate or ()),
-    )
+    results, history = {}, None
+    if p.compile_kwargs is not None:  # else it predicts untrained, as `run` does (W404)
+        made = _step("compile", _made, p.compile_kwargs, namespace)
+        _step("compile", net.compile, **made)
+        fit = _step("fit", _made, p.fit_kwargs, namespace)
+        fit.update(steps_per_epoch=1, verbose=0)
+        history = _step("fit", net.fit, x_train, y_train, **fit)
+        results = _step(
+            "evaluate",
+            net.evaluate,
+            x_test,
+            y_test,
+            sample_weight=namespace.get("w_test"),
+            return_dict=True,
+            verbose=0,
+            **dict(p.evaluate or ()),
+        )
     if p.save:
         _step("save", net.save, out / Path(p.save).name)
-    if p.plot:
+    if p.plot and history is not None:
         _step("plot", namespace["plot_history"], history.history, str(out / Path(p.plot).name))
     if p.predict:
         predictions = _step("predict", net.predict, x_test, verbose=0)
@@ -1147,7 +1152,7 @@ STRICTER = "stricter"  # nnspec reports an error; Keras trains it (reason in STR
 UNEXPLAINED = "unexplained"  # nnspec reports an error Keras does not: a reason to find
 NOT_RUN = "rejected, not run"  # nnspec's errors leave nothing Keras could run
 HOST_LIMIT = "host limit"  # the run fails for a reason outside the spec (HOST_LIMITS)
-NOTHING_TO_TRAIN = "nothing to train"  # checks clean, but has no compile block: `run` refuses
+NOTHING_TO_TRAIN = "nothing to train"  # checks clean, no compile block: `run` refuses, or predicts
 
 # Errors about the training setup: the model, the data and the compile arguments are
 # all there, so Keras can be asked whether it trains the spec anyway.
@@ -1155,6 +1160,11 @@ TRAINING_SETUP = ("E401", "E402", "E403", "E404", "E405", "E408", "E409")
 
 # nnspec rejects, Keras trains: a phrase of nnspec's message -> why nnspec is stricter.
 STRICTER_REASONS = {
+    "one: its value never changes": (
+        "categorical_crossentropy, categorical_accuracy or top_k_categorical_accuracy as the "
+        "metric of a one-unit output: Keras computes a constant (and fails on labels stored "
+        "flat, `(N,)`); nnspec reports it (E408)"
+    ),
     "a unit at 0 is clipped to 1e-7": (
         "relu before sparse_categorical_crossentropy: Keras trains it, but a unit at 0 gets "
         "no gradient and training stalls (E401)"
@@ -1198,7 +1208,8 @@ STRICTER_REASONS = {
 HOST_LIMITS = {
     "TensorBoard is not installed": (
         "the `tensorboard` callback needs the tensorboard package, which TensorFlow 2.21 "
-        "no longer installs and nnspec's `tf` extra does not list (`pip install tensorboard`)"
+        "no longer installs: nnspec's `tf` and `gpu` extras list it, and `nnspec run` "
+        "without it exits 2 saying so (`pip install tensorboard`)"
     ),
 }
 
@@ -1232,7 +1243,8 @@ def judge(drawn: Drawn) -> Verdict:
     runnable = result.model is not None and all(d.code in TRAINING_SETUP for d in errors)
     if not runnable:
         return Verdict(NOT_RUN, codes, time.perf_counter() - start)
-    if result.model.compile is None:
+    untrained = result.model.compile is None
+    if untrained and not any(a.keyword == "predict" for a in result.model.actions):
         why = "no compile block: `nnspec run` refuses the spec before TensorFlow starts"
         return Verdict(NOTHING_TO_TRAIN, why, time.perf_counter() - start)
     error = run_drawn(drawn, result.model)
@@ -1240,6 +1252,9 @@ def judge(drawn: Drawn) -> Verdict:
     limit = next((why for phrase, why in HOST_LIMITS.items() if phrase in (error or "")), None)
     if limit is not None:
         return Verdict(HOST_LIMIT, limit, took)
+    if not errors and untrained and error is None:
+        why = "no compile block: `nnspec run` predicts with the initial weights (W404)"
+        return Verdict(NOTHING_TO_TRAIN, why, took)
     if not errors:
         return Verdict(TRAINED if error is None else KERAS_FAILURE, error or "", took)
     if error is not None:

@@ -159,11 +159,13 @@ reason.
 
 Data files hold what the spec declares: each input's samples, class ids for a
 sparse loss, and otherwise labels of the output's shape (one-hot rows, 0/1 or
-targets, `(N, 1)` for one unit). One gap is known and not covered: labels of a
-one-unit output stored flat, `(N,)`, in an npz archive make Keras fail with
-`f1_score`, `top_k_categorical_accuracy` and the crossentropy metrics; `check` does
-not read files, and `run` does not yet reshape or report them
-(tests/test_whole_specs.py keeps the case as an expected failure).
+targets, `(N, 1)` for one unit). Labels of a one-unit output stored flat, `(N,)`,
+are made a column by `run` and `gen` where a metric needs one (`f1_score`,
+`binary_crossentropy`; tests/test_whole_specs.py trains such specs). The metrics
+that compare the units of an output (`categorical_crossentropy`,
+`categorical_accuracy`, `top_k_categorical_accuracy`) are constant on one unit, and
+Keras fails on such labels stored flat, which `check` cannot see without reading the
+file: `check` rejects them on a one-unit output (E408).
 
 `NNSPEC_WHOLE_SPECS=500 pytest tests/test_whole_specs.py` runs 500 specs as a test
 (CI runs 40); `python tools/conformance_report.py --part specs --specs 500`

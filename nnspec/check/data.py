@@ -63,6 +63,8 @@ def check_data(model: CheckedModel, spec: ir.Spec, diags: list[Diagnostic]) -> N
         _one_array_source(model, block, diags)
     if len(diags) == before and len(inputs) == 1 and data.sample_shape is not None:
         _sample_fits_input(model, diags)
+    if data.settings.sample_weight is not None:
+        _sample_weights(model, spec, diags)
 
 
 def _span(block: ir.Mapping | None, setting: str, data) -> Span:
@@ -182,6 +184,67 @@ def _one_array_source(model: CheckedModel, block: ir.Mapping | None, diags) -> N
                     (f"use an `npz` or `csv` source, with `{kind}s: {{...}}` in the data block",),
                 )
             )
+
+
+def _sample_weights(model: CheckedModel, spec: ir.Spec, diags: list[Diagnostic]) -> None:
+    """`sample_weight`: an npz array or a CSV column of its own, for a model with one
+    output (Keras 3 fails on sample weights with labels by output name), without
+    `class_weight` (Keras takes one or the other)."""
+    data, key = model.data, model.data.settings.sample_weight
+    span = _span(spec.data.settings, "sample_weight", data)
+    if data.source.loader not in MAPPED:
+        diags.append(
+            Diagnostic(
+                "E503",
+                f"`sample_weight` reads an npz array or a CSV column, but data "
+                f"`{data.source.name}` has no sample weights",
+                span,
+                ("store the samples and their weights in an `npz` archive or a `csv` file",),
+            )
+        )
+        return
+    taken = _csv_columns_read(model) if data.source.loader == "csv" else {}
+    if key in taken:
+        diags.append(
+            Diagnostic(
+                "E503",
+                f"`sample_weight`: column `{key}` is {taken[key]}; the weights need a "
+                "column of their own",
+                span,
+            )
+        )
+    if len(model.outputs) > 1:
+        diags.append(
+            Diagnostic(
+                "E409",
+                f"`sample_weight` needs a model with one output; this one has "
+                f"{len(model.outputs)}: Keras 3 fails on sample weights with labels by "
+                "output name",
+                span,
+                ("weight the outputs' losses with `loss_weights` in the compile block",),
+            )
+        )
+    if model.fit is not None and model.fit.class_weight is not None:
+        diags.append(
+            Diagnostic(
+                "E409",
+                "`class_weight` together with the data's `sample_weight`: Keras takes one "
+                "or the other",
+                spec.fit.mapping.get("class_weight").value.span,
+                ("multiply each sample's weight by its class's weight in the data file",),
+            )
+        )
+
+
+def _csv_columns_read(model: CheckedModel) -> dict[str, str]:
+    """The CSV columns the model reads as labels or features, and what each is."""
+    data = model.data
+    read = {data.config.label: "the label"} if data.config.label else {}
+    for kind, mapping in (("output", data.settings.outputs), ("input", data.settings.inputs)):
+        for name, columns, _ in mapping or ():
+            for column in [columns] if isinstance(columns, str) else columns:
+                read[column] = f"a column of {kind} `{name}`"
+    return read
 
 
 def _sample_fits_input(model: CheckedModel, diags: list[Diagnostic]) -> None:

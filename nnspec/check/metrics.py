@@ -5,7 +5,9 @@ Keras's metrics read labels in three ways (found by running every metric on ever
 kind of labels; tests/whole_specs.py runs whole specs): the element-wise ones
 broadcast one label per sample over one output unit only, some need a label
 column per unit, and the sparse ones need one class id per sample. Keras stops
-with `Dimensions must be equal` or `must have the same rank` otherwise.
+with `Dimensions must be equal` or `must have the same rank` otherwise. For an
+output of one unit, `run` and `gen` make flat labels a column where one of its
+metrics needs that and makes sense on one unit (`column_labels`).
 
 A callback that watches a quantity (EarlyStopping, ReduceLROnPlateau,
 ModelCheckpoint) with `mode=auto` must tell whether it should fall or rise:
@@ -42,10 +44,19 @@ _ELEMENTWISE = frozenset(
 _SAME_RANK = frozenset(
     ("binary_crossentropy", "categorical_crossentropy", "top_k_categorical_accuracy", "f1_score")
 )
+# Of those, the ones that make sense on one unit: nnspec makes the flat labels (N,) of
+# a one-unit output a column (N, 1) for them (Keras's losses and its other metrics
+# take either).
+COLUMN_METRICS = frozenset(("binary_crossentropy", "f1_score"))
 # One class id per sample.
 _SPARSE = frozenset(
     ("sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy")
     + ("sparse_categorical_crossentropy",)
+)
+# Across the units of one output: on a single unit there is one class, and the value
+# is constant (Keras also fails on such labels stored flat, `(N,)`).
+_ACROSS_UNITS = frozenset(
+    ("categorical_crossentropy", "top_k_categorical_accuracy", "categorical_accuracy")
 )
 _WATCHERS = ("EarlyStopping", "ReduceLROnPlateau", "ModelCheckpoint")
 _ID_METRICS = "accuracy, sparse_categorical_accuracy or sparse_top_k_categorical_accuracy"
@@ -69,6 +80,24 @@ def check_metrics(model: CheckedModel, spec: ir.Spec, diags: list[Diagnostic]) -
         known = {"loss"} | {metric_name(m) for found in metrics.values() for m in found}
         _monitors(model, known, diags)
         _plateau_on_schedule(model, diags)
+
+
+def column_labels(model: CheckedModel) -> tuple[str, ...]:
+    """The outputs of shape (None, 1) whose labels `run` and `gen` reshape to (N, 1):
+    a metric of theirs needs labels of the output's rank (labels stored as a column
+    already are left as they are)."""
+    data = model.data
+    if model.compile is None or data is None or data.settings.target == "inputs":
+        return ()
+    if data.info.task == "classification" and data.settings.labels == "one_hot":
+        return ()
+    metrics = per_output(model.compile.metrics, [ref.source for ref in model.outputs])
+    return tuple(
+        ref.source
+        for ref in model.outputs
+        if model.shape_of(ref) == (None, 1)
+        and any(metric_name(m) in COLUMN_METRICS for m in metrics.get(ref.source, ()))
+    )
 
 
 def per_output(value: PerOutput | None, names: list[str]) -> dict[str, list]:
@@ -135,11 +164,13 @@ def _labels(model: CheckedModel, output: str, loss) -> _Labels | None:
     return None
 
 
-def _problem(name: str, labels: _Labels, units: int) -> str | None:
-    """What goes wrong with metric `name` on `units` units; None if nothing does."""
+def _problem(name: str, labels: _Labels, shape: tuple) -> str | None:
+    """What goes wrong with metric `name` on an output of `shape`; None if nothing does."""
+    units = shape[-1]
     if labels.form == "ids" and name in _ELEMENTWISE and units > 1:
         return f"compares each of the {units} units with the label"
-    if labels.form == "ids" and name in _SAME_RANK:
+    column = shape == (None, 1) and name in COLUMN_METRICS  # labels made a column
+    if labels.form == "ids" and name in _SAME_RANK and not column:
         return f"needs labels with a column per unit, of shape (N, {units})"
     if labels.form == "ids" and name == "sparse_categorical_crossentropy" and units == 1:
         return "needs one output unit per class"
@@ -161,21 +192,23 @@ def _hint(labels: _Labels, units: int) -> str:
 
 def _metric_fits(model, ref: TensorRef, metric, loss, span: Span, diags) -> None:
     shape = model.shape_of(ref)
-    labels = _labels(model, ref.source, loss)
-    if labels is None or not isinstance(shape, tuple) or shape[-1] is None:
+    if not isinstance(shape, tuple) or shape[-1] is None:
         return
-    found = _problem(metric_name(metric), labels, shape[-1])
-    if found is None:
-        return
-    diags.append(
-        Diagnostic(
-            "E408",
-            f"`{metric_name(metric)}` on output `{ref.source}` {found}, but {labels.said}: "
-            "Keras stops with a shape error",
-            metric.span if isinstance(metric, ir.Call) else span,
-            (_hint(labels, shape[-1]),),
+    name, where = metric_name(metric), metric.span if isinstance(metric, ir.Call) else span
+    if shape[-1] == 1 and name in _ACROSS_UNITS:
+        message = (
+            f"`{name}` on output `{ref.source}` compares the units of an output that has "
+            "one: its value never changes (and Keras fails on labels stored flat)"
         )
-    )
+        hint = "use accuracy, binary_accuracy, auc, precision or recall"
+        diags.append(Diagnostic("E408", message, where, (hint,)))
+        return
+    labels = _labels(model, ref.source, loss)
+    found = labels and _problem(name, labels, shape)
+    if found:
+        message = f"`{name}` on output `{ref.source}` {found}, but {labels.said}: "
+        hint = _hint(labels, shape[-1])
+        diags.append(Diagnostic("E408", message + "Keras stops with a shape error", where, (hint,)))
 
 
 def _monitors(model: CheckedModel, known: set[str], diags: list[Diagnostic]) -> None:

@@ -17,7 +17,7 @@ from nnspec.syntax.parser import parse
 # Codes about the model as a whole, not reported when syntax errors dropped statements.
 WHOLE_MODEL_CODES = frozenset(
     ["E204", "E205", "E207", "E209", "E401", "E402", "E404", "E405", "E406", "E408", "E409"]
-    + ["E501", "E502", "W401", "W402", "W403", "W501"]
+    + ["E501", "E502", "W401", "W402", "W403", "W404", "W501"]
 )
 
 

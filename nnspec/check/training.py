@@ -24,13 +24,45 @@ def check_training(model: CheckedModel, spec: ir.Spec, diags: list[Diagnostic]) 
         _losses(model, spec.compile, diags)
         _metrics(model, spec.compile, diags)
         check_metrics(model, spec, diags)
-    elif spec.fit is not None and spec.compile is None:  # not one with errors of its own
+    elif spec.compile is None:  # not one with errors of its own
+        _uncompiled(spec, diags)
+
+
+_COMPILE_HINT = "e.g. `compile { loss: sparse_categorical_crossentropy, optimizer: adam }`"
+
+
+def _uncompiled(spec: ir.Spec, diags: list[Diagnostic]) -> None:
+    """Without a `compile` block Keras can neither fit nor evaluate the model (E406);
+    it predicts, with the weights as initialized (W404)."""
+    action = {a.keyword: a for a in spec.actions}
+    if spec.fit is not None:
         diags.append(
             Diagnostic(
                 "E406",
                 "`fit` needs a `compile` block with a loss and an optimizer",
                 spec.fit.span,
-                ("e.g. `compile { loss: sparse_categorical_crossentropy, optimizer: adam }`",),
+                (_COMPILE_HINT,),
+            )
+        )
+    if "evaluate" in action:
+        diags.append(
+            Diagnostic(
+                "E406",
+                "`evaluate` needs a `compile` block: Keras evaluates only a compiled model, "
+                "with its loss and metrics",
+                action["evaluate"].span,
+                (_COMPILE_HINT,),
+            )
+        )
+    if "predict" in action and spec.fit is None:
+        diags.append(
+            Diagnostic(
+                "W404",
+                "`predict` without a `compile` block: the model is never trained, and its "
+                "predictions come from the initial, random weights",
+                action["predict"].span,
+                (f"add a `compile` block to train it first, {_COMPILE_HINT}",),
+                Severity.WARNING,
             )
         )
 

@@ -47,11 +47,14 @@ CODES: dict[str, str] = {
     "E403": "softmax over a single unit",
     "E404": "labels do not fit the loss",
     "E405": "number of classes does not match the output units",
-    "E406": "no compile block: loss and optimizer are needed to train",
+    "E406": "no compile block: loss and optimizer are needed to train or evaluate",
     "E408": "metrics do not match the model outputs",
     "E409": "fit setting Keras refuses for this model",
     "E501": "data does not fit the model input",
     "E502": "data does not feed every model input and output",
+    "E503": "sample weights the data source cannot give",
+    # code generation
+    "E601": "the Sequential API asked for a model that is not a plain chain",
     # parameters and blocks
     "E701": "name in an expression that is not a parameter",
     "E702": "division by zero",
@@ -62,13 +65,12 @@ CODES: dict[str, str] = {
     "E707": "loop that repeats no times",
     "E708": "not an integer where an integer is needed",
     "E709": "block input, output or edge misplaced",
-    # code generation
-    "E601": "the Sequential API asked for a model that is not a plain chain",
     # warnings
     "W301": "Dense layer applied to a tensor of rank above 2",
     "W401": "output activation unusual for the loss",
     "W402": "regression loss on class labels",
     "W403": "fit setting without effect",
+    "W404": "predictions from untrained weights: no compile block",
     "W501": "no data block: nnspec run needs one",
     "W502": "data setting without effect for this source",
     # internal

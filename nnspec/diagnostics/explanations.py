@@ -416,7 +416,8 @@ EXPLANATIONS: dict[str, Explanation] = {
     ),
     "E406": Explanation(
         "`fit` and `evaluate` train and test a compiled model: without a `compile` block "
-        "there is no loss and no optimizer.",
+        'there is no loss and no optimizer, and Keras refuses both ("You must call '
+        '`compile()` before using the model").',
         _DIGITS + _SOFTMAX + "fit { epochs: 5 }\n",
         "Add a `compile` block.",
         _DIGITS + _SOFTMAX + _SPARSE + "fit { epochs: 5 }\n",
@@ -431,7 +432,8 @@ EXPLANATIONS: dict[str, Explanation] = {
     ),
     "E409": Explanation(
         "A `fit` setting Keras refuses for this model: `class_weight` for a model with "
-        "several outputs, for instance.",
+        "several outputs, or together with the data's `sample_weight` (Keras takes one or "
+        "the other), for instance.",
         _TWO_OUTPUTS + "}\nfit { epochs: 5, class_weight: { 0: 1.0, 1: 3.0, 2: 1.0 } }\n",
         "Drop `class_weight`, or give the model one output.",
         _TWO_OUTPUTS + "}\nfit { epochs: 5 }\n",
@@ -459,6 +461,16 @@ EXPLANATIONS: dict[str, Explanation] = {
         "input image: (64,)\ninput meta: (3,)\ngraph {\n    merged = Concatenate()\n"
         "    label = Dense(1, activation=sigmoid)\n    [image, meta] -> merged -> label\n}\n"
         + _BINARY,
+    ),
+    "E503": Explanation(
+        "`sample_weight` names the npz array or CSV column holding one weight per "
+        "sample. Keras's and scikit-learn's data sets and the generators store no "
+        "weights, and a CSV column that is a label or a feature cannot be the weights too.",
+        'data breast_cancer { sample_weight: "weight" }\ninput features: (30,)\n'
+        "sequential {\n    Dense(1, activation=sigmoid)\n}\n" + _BINARY,
+        "Store the samples with their weights in an npz archive or a CSV file.",
+        'data csv("tumours.csv", label="malignant") { sample_weight: "weight" }\n'
+        "input features: (30,)\nsequential {\n    Dense(1, activation=sigmoid)\n}\n" + _BINARY,
     ),
     "E701": Explanation(
         "An operation, a loop, a condition or a `{...}` in a name needs a value, and the "
@@ -591,6 +603,16 @@ EXPLANATIONS: dict[str, Explanation] = {
         "validation_steps: 5 }\n",
         "Drop the setting, or add `validation`.",
         _DIGITS + _SOFTMAX + _SPARSE + "fit { epochs: 5, steps_per_epoch: 20 }\n",
+    ),
+    "W404": Explanation(
+        "The spec predicts but has no `compile` block, so nothing trains it: Keras "
+        "predicts with the weights as they were initialized, and the predictions are "
+        "those of a random model. `nnspec run` and the script `nnspec gen` writes do "
+        "just that; without `compile`, `fit` and `evaluate` are errors (E406).",
+        _DIGITS + _SOFTMAX + 'predict "predictions.csv"\n',
+        "Add a `compile` block: the model trains (one epoch by default, or as `fit` says) "
+        "before it predicts.",
+        _DIGITS + _SOFTMAX + _SPARSE + 'predict "predictions.csv"\n',
     ),
     "W501": Explanation(
         "The spec trains (`fit`) but has no `data` block: `nnspec check` and `nnspec "

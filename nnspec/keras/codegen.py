@@ -62,18 +62,24 @@ def environment() -> jinja2.Environment:
 
 
 def trains(p: Program) -> bool:
-    """Whether `main()` trains: fit, evaluate, plot and predict need data and a compile block."""
+    """Whether `main()` trains: fit, evaluate and plot need data and a compile block."""
     return p.data is not None and p.compile_kwargs is not None
+
+
+def predicts(p: Program) -> bool:
+    """Whether `main()` predicts: with data, trained or not (untrained: W404)."""
+    return p.data is not None and bool(p.predict)
 
 
 def uses(p: Program) -> dict[str, object]:
     """What the script imports: only what its steps need."""
     d = p.data
     return {
-        "csv": bool(trains(p) and p.predict),
+        "csv": predicts(p),
         "gzip": bool(d and d.loader == "keras" and d.files and d.source != "mnist"),
         "numpy": bool(
-            (trains(p) and p.predict)
+            predicts(p)
+            or p.per_class
             or (d and (d.add_channel or d.loader == "npz" or d.files or d.outputs))
         ),
         "pandas": bool(d and d.loader == "csv"),
@@ -157,6 +163,7 @@ def render_script(
         "p": p,
         "uses": uses(p),
         "trains": trains(p),
+        "predicts": predicts(p),
         "tests": p.evaluate is not None or bool(p.predict) or validates,
         "test_labels": p.evaluate is not None or validates,
         "version": __version__,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from msgspec import Struct, structs
 
+from nnspec.check.metrics import column_labels, metric_name, per_output
 from nnspec.check.model import CheckedModel, Data, InputNode, TensorRef
 from nnspec.check.training import activation_of
 from nnspec.keras.calls import PyCall, bound_call, named_value, python_name
@@ -65,6 +66,8 @@ _RESERVED = frozenset(
         "y_train",
         "x_test",
         "y_test",
+        "w_train",
+        "w_test",
         "results",
     ]
 )
@@ -104,6 +107,8 @@ class DataPlan(Struct, frozen=True):
     inputs: tuple[tuple[str, object], ...] = ()
     outputs: tuple[tuple[str, object], ...] = ()
     input_dtypes: tuple[tuple[str, str], ...] = ()  # of several inputs, by name
+    sample_weight: str | None = None  # npz array or CSV column of one weight per sample
+    column_labels: tuple[str, ...] = ()  # outputs of one unit whose labels become (N, 1)
 
     @property
     def label_columns(self) -> list[str]:
@@ -112,6 +117,11 @@ class DataPlan(Struct, frozen=True):
         for _, key in self.outputs:
             found.extend([key] if isinstance(key, str) else key)
         return found
+
+    @property
+    def weight_columns(self) -> list[str]:
+        """A CSV's column of sample weights, if any: no feature either."""
+        return [self.sample_weight] if self.sample_weight else []
 
     @property
     def scale_divisor(self) -> int | None:
@@ -157,6 +167,7 @@ class Program(Struct, frozen=True):
     plot: str | None
     predict: tuple[Prediction, ...]  # one per output; () for none
     seed: int | None
+    per_class: bool = False  # a metric gives one value per class: the script prints arrays
 
 
 def dataset_files(model: CheckedModel, data_dir: str | None) -> tuple[str, ...]:
@@ -171,8 +182,14 @@ def dataset_files(model: CheckedModel, data_dir: str | None) -> tuple[str, ...]:
 
 
 def data_plan(
-    data: Data, inputs: tuple[InputNode, ...], outputs: list[str], files: tuple[str, ...] = ()
+    data: Data,
+    inputs: tuple[InputNode, ...],
+    outputs: list[str],
+    files: tuple[str, ...] = (),
+    columns: tuple[str, ...] = (),
 ) -> DataPlan:
+    """How to load `data` for the model's inputs and outputs; `columns`: the outputs
+    whose flat labels become a column (see `check.metrics.column_labels`)."""
     settings = data.settings
     source = data.source
     classification = data.info.task == "classification" and settings.target == "labels"
@@ -203,6 +220,8 @@ def data_plan(
         inputs=feeds[0],
         outputs=feeds[1],
         input_dtypes=tuple((i.name, i.dtype) for i in inputs) if len(inputs) > 1 else (),
+        sample_weight=settings.sample_weight,
+        column_labels=columns,
     )
 
 
@@ -264,15 +283,20 @@ def _in_folder(config: Config, out_dir: str | None) -> Config:
     return Config(moved, config.explicit)
 
 
-def fit_kwargs(cfg, out_dir: str | None = None) -> tuple[tuple[str, object], ...]:
-    out: list[tuple[str, object]] = []
+def fit_kwargs(
+    cfg, out_dir: str | None = None, weighted: bool = False
+) -> tuple[tuple[str, object], ...]:
+    """`fit`'s keyword arguments; `weighted`: with the data's sample weights, which
+    weigh the validation loss as they weigh the training loss."""
+    out: list[tuple[str, object]] = [("sample_weight", Var("w_train"))] if weighted else []
     for param in FIT:
         if cfg is None or param.name not in cfg.explicit:
             continue
         value = cfg[param.name]
         if param.name == "validation":
             if value == "test":
-                out.append(("validation_data", (Var("x_test"), Var("y_test"))))
+                test = ("x_test", "y_test", "w_test") if weighted else ("x_test", "y_test")
+                out.append(("validation_data", tuple(Var(name) for name in test)))
             else:
                 out.append(("validation_split", value))
         elif param.name == "callbacks":
@@ -405,6 +429,25 @@ def output_classes(model: CheckedModel, ref: TensorRef) -> tuple[str, ...] | Non
     return None
 
 
+# Metrics of one value per class unless an argument says how to average them, and
+# that argument's default.
+_PER_CLASS = {"f1_score": ("average", None), "r2_score": ("class_aggregation", "uniform_average")}
+
+
+def per_class(model: CheckedModel) -> bool:
+    """Whether a compiled metric gives one value per class, an array: `f1_score`
+    without `average`, `r2_score` with `class_aggregation=None`."""
+    names = [ref.source for ref in model.outputs]
+    for metrics in per_output(model.compile.metrics if model.compile else None, names).values():
+        for metric in metrics:
+            key, default = _PER_CLASS.get(metric_name(metric), (None, 0))
+            made = named_value("metric", metric)
+            given = dict(made.kwargs) if isinstance(made, PyCall) else {}
+            if key is not None and given.get(key, default) is None:
+                return True
+    return False
+
+
 def _action(model: CheckedModel, keyword: str):
     return next((a for a in model.actions if a.keyword == keyword), None)
 
@@ -448,7 +491,7 @@ def program(
     data = None
     if model.data is not None:
         names = [ref.source for ref in model.outputs]
-        data = data_plan(model.data, model.inputs, names, data_files)
+        data = data_plan(model.data, model.inputs, names, data_files, column_labels(model))
     paths = {k: (a.path if (a := _action(model, k)) else None) for k in ("save", "plot", "predict")}
     return Program(
         name=model.name,
@@ -460,10 +503,11 @@ def program(
         outputs=outputs,
         data=data,
         compile_kwargs=compile_kwargs(model.compile) if model.compile is not None else None,
-        fit_kwargs=fit_kwargs(model.fit, out_dir),
+        fit_kwargs=fit_kwargs(model.fit, out_dir, bool(data and data.sample_weight)),
         evaluate=evaluate_kwargs,
         save=paths["save"],
         plot=paths["plot"],
         predict=predictions(model, paths["predict"]),
         seed=data.seed if data else None,
+        per_class=per_class(model),
     )

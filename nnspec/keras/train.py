@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import errno
+import importlib.util
 import json
+import math
 import os
 import shutil
 import signal
@@ -29,7 +31,7 @@ from msgspec import Struct
 from nnspec.check.model import CheckedModel
 from nnspec.check.summary import render_summary
 from nnspec.diagnostics.wording import did_you_mean, plural
-from nnspec.errors import NnspecError
+from nnspec.errors import NnspecError, UsageError
 from nnspec.files import write_atomic
 from nnspec.keras.builder import build_model, make
 from nnspec.keras.checkpoint import (
@@ -147,6 +149,8 @@ def check_files(p: Program, data_dir: str | None) -> None:
         _check_columns(d)
     if d.loader == "npz":
         _check_arrays_named(d)
+        if d.sample_weight:
+            _check_npz_weights(d)
 
 
 def _archive_names(path: str, wanted: tuple[str, ...] = ()) -> set[str]:
@@ -206,21 +210,24 @@ def _check_columns(d) -> None:
 
 def _check_header(d, header: list[str]) -> None:
     labels = d.label_columns or [d.label]
-    wanted = [*labels, *(c for _, key in d.inputs if key for c in _as_list(key))]
+    wanted = [*labels, *d.weight_columns, *(c for _, key in d.inputs if key for c in _as_list(key))]
     for column in wanted:
         if column not in header:
             raise RunError(
                 f"{d.path}: no column `{column}` in the header ({', '.join(header) or 'empty'})",
                 did_you_mean(column, header),
             )
-    if len(header) <= len(labels):
-        raise RunError(f"{d.path}: no feature columns besides the label `{labels[0]}`")
+    if len(header) <= len(labels) + len(d.weight_columns):
+        besides = " and the sample weights" if d.weight_columns else ""
+        raise RunError(f"{d.path}: no feature columns besides the label `{labels[0]}`{besides}")
 
 
 def _check_rows(d, header: list[str], rows) -> None:
     """Every row against the header; the message gives file:line:column."""
     mapped = [c for _, key in d.inputs if key for c in _as_list(key)]
-    read = set(mapped + (d.label_columns or [d.label])) if mapped else set(header)
+    read = (
+        set(mapped + (d.label_columns or [d.label]) + d.weight_columns) if mapped else set(header)
+    )
     for line_fields in rows:
         if not line_fields:
             continue  # a blank line: pandas skips it too
@@ -245,9 +252,11 @@ def _check_cell(d, line: int, column: int, name: str, cell: str) -> None:
             )
         return
     try:
-        float(cell)
+        value = float(cell)
     except ValueError:
         raise RunError(f"{where}: `{cell}` in column `{name}` is not a number") from None
+    if name == d.sample_weight and not (math.isfinite(value) and value >= 0):
+        raise RunError(f"{where}: sample weight `{cell}` in column `{name}` is not a number >= 0")
 
 
 def _as_list(key) -> list[str]:
@@ -259,14 +268,61 @@ def _check_arrays_named(d) -> None:
     `_test` (as the first label array is), or all whole."""
     names = _archive_names(d.path)
     keys = [key for _, key in (*d.outputs, *d.inputs)] or ["x", "y"]
+    keys += d.weight_columns  # the sample weights' array, split like the others
     split = f"{keys[0]}_test" in names
     wanted = [f"{k}_{part}" for k in keys for part in ("train", "test")] if split else keys
     if not set(wanted) <= names:
         expected = (
-            "x_train, y_train, x_test, y_test, or x and y" if not d.outputs else ", ".join(wanted)
+            "x_train, y_train, x_test, y_test, or x and y"
+            if not d.outputs and not d.sample_weight
+            else ", ".join(wanted)
         )
         raise RunError(
             f"{d.path}: expected arrays {expected}; found {', '.join(sorted(names)) or 'none'}"
+        )
+
+
+def _check_npz_weights(d) -> None:
+    """The archive's sample weights against the samples they weigh (the first label
+    array's), before `load_data()` splits them alike."""
+    import numpy as np
+
+    label = d.outputs[0][1] if d.outputs else "y"
+    try:
+        with np.load(d.path) as archive:
+            split = f"{label}_test" in archive.files
+            for suffix, part in (
+                (("_train", "training"), ("_test", "test")) if split else [("", "")]
+            ):
+                samples = len(archive[label + suffix])
+                _check_weights(d, part, archive[d.sample_weight + suffix], samples, suffix)
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError, zlib.error) as err:
+        raise RunError(
+            f"{d.path}: cannot read the sample weights `{d.sample_weight}`: {err}"
+        ) from None
+
+
+def _check_weights(d, split: str, weights, samples: int, suffix: str = "") -> None:
+    """Sample weights: numbers, one per sample (a flat array), finite, none negative."""
+    import numpy as np
+
+    weights = np.asarray(weights)
+    what = (
+        f"{_data_name(d)}: the {split} sample weights" if split else f"{d.path}: the sample weights"
+    )
+    what += f" (`{d.sample_weight}{suffix}`)"
+    if weights.dtype.kind not in "biuf":
+        raise RunError(f"{what} are not numbers but {weights.dtype}")
+    if weights.shape != (samples,):
+        raise RunError(
+            f"{what} have shape {show(weights.shape)}, but {plural(samples, 'sample')} take "
+            f"one weight each: shape {show((samples,))}"
+        )
+    bad = ~np.isfinite(weights) | (weights < 0)
+    if bad.any():
+        sample = int(np.argwhere(bad)[0][0])
+        raise RunError(
+            f"{what}: the weight of sample {sample}, {weights[sample]:g}, is not a number >= 0"
         )
 
 
@@ -274,12 +330,23 @@ def _data_name(d) -> str:
     return d.path or (d.files[0] if d.files else d.source)
 
 
+def named_arrays(arrays) -> dict:
+    """The arrays `load_data()` returns, by the names the script gives them:
+    x_train, y_train (w_train with sample weights), x_test, y_test (w_test)."""
+    train, test = arrays
+    named = {f"{var}_train": array for var, array in zip("xyw", train)}
+    named.update({f"{var}_test": array for var, array in zip("xyw", test)})
+    return named
+
+
 def check_arrays(model: CheckedModel, p: Program, arrays) -> None:
     """The loaded arrays against the model, before training: every input's sample
-    shape in both splits, as many samples in every array of a split, no NaN."""
-    (x_train, y_train), (x_test, y_test) = arrays
+    shape in both splits, as many samples in every array of a split, no NaN, and
+    the sample weights."""
+    named = named_arrays(arrays)
     name = _data_name(p.data)
-    for split, x, y in (("training", x_train, y_train), ("test", x_test, y_test)):
+    for split, part in (("training", "train"), ("test", "test")):
+        x, y = named[f"x_{part}"], named[f"y_{part}"]
         by_input = _by_name(x, [i.name for i in model.inputs])
         for inp in model.inputs:
             want, got = inp.shape[1:], tuple(by_input[inp.name].shape[1:])
@@ -298,6 +365,8 @@ def check_arrays(model: CheckedModel, p: Program, arrays) -> None:
             raise RunError(f"{name}: no samples in the {split} split")
         _no_nan(name, split, [*_arrays(x), *_arrays(y)])
         _class_ids(model, name, split, y)
+        if f"w_{part}" in named:
+            _check_weights(p.data, split, named[f"w_{part}"], len(_arrays(y)[0]))
 
 
 def _class_ids(model: CheckedModel, name: str, split: str, y) -> None:
@@ -396,12 +465,28 @@ def _saving(keras, interrupt: Interrupt, checkpoints: Checkpoints, folder: Path,
         def on_epoch_end(self, epoch, logs=None):
             if interrupt.requested:
                 return
-            for key, value in (logs or {}).items():
-                history.setdefault(key, []).append(float(value))
+            for key, value in numbers(logs or {}).items():
+                history.setdefault(key, []).append(value)
             checkpoints.save(self.model, epoch + 1, history)
             write_history(folder, history)
 
     return Save()
+
+
+def numbers(logs: dict) -> dict[str, float]:
+    """Keras's logs or results as numbers: a metric of one value per class (`f1_score`
+    without `average`) gives `f1_score_0`, `f1_score_1`, ...; one of a single value
+    (also on an output of one unit), that value."""
+    import numpy as np
+
+    found = {}
+    for key, value in logs.items():
+        values = np.ravel(np.asarray(value, dtype="float64"))
+        if values.size == 1:
+            found[key] = float(values[0])
+        else:
+            found.update({f"{key}_{i}": float(v) for i, v in enumerate(values)})
+    return found
 
 
 def write_history(folder: Path, history: dict) -> None:
@@ -510,8 +595,8 @@ def _run(spec_path, text, model, p: Program, folder: Path, saved: State | None, 
     keras, strategy, where = _start_tensorflow(p, opts, echo)
     namespace, arrays = load(p)
     check_arrays(model, p, arrays)
-    (x_train, y_train), (x_test, y_test) = arrays
-    namespace.update(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    namespace.update(named_arrays(arrays))
+    x_train, x_test, y_test = (namespace[k] for k in ("x_train", "x_test", "y_test"))
 
     echo(
         f"nnspec run: {model.name} on {where}; {len(x_train):,} training and "
@@ -519,12 +604,45 @@ def _run(spec_path, text, model, p: Program, folder: Path, saved: State | None, 
     )
     with strategy.scope():
         net = build_model(model)
-        net.compile(**{k: _make(v, namespace) for k, v in p.compile_kwargs})
+        if p.compile_kwargs is not None:  # else `check` promised untrained predictions (W404)
+            net.compile(**{k: _make(v, namespace) for k, v in p.compile_kwargs})
     write_atomic(folder / "spec.nn", text)  # first: it makes the folder a run's
     if namespace.get("STATISTICS"):  # the standardization, for `nnspec predict`
         _save_arrays(folder / "standardization.npz", namespace["STATISTICS"])
     write_atomic(folder / "summary.txt", render_summary(model) + "\n")
 
+    history, results = {}, {}
+    if p.compile_kwargs is None:
+        echo("note: no `compile` block: the model predicts untrained, with its initial weights")
+    else:
+        history = _fit(spec_path, net, p, folder, saved, (keras, strategy), namespace, opts, echo)
+        weights = namespace.get("w_test")  # the sample weights weigh the test loss too
+        results = net.evaluate(
+            x_test,
+            y_test,
+            sample_weight=weights,
+            return_dict=True,
+            verbose=0,
+            **dict(p.evaluate or ()),
+        )
+        results = numbers(results)
+    model_file = folder / (Path(p.save).name if p.save else f"{model.name}.keras")
+    write_atomic(model_file, model_bytes(net, model_file.suffix))
+    if results:
+        write_atomic(folder / "metrics.json", json.dumps(results, indent=2) + "\n")
+    _write_curves_and_predictions(net, p, folder, namespace, history, x_test)
+    _write_manifest(folder, spec_path, model, model_file)  # the run is finished: then
+    Checkpoints(folder).remove()
+    if results:
+        echo(metrics_table(results))
+    echo(f"saved {model_file}")
+    return folder
+
+
+def _fit(spec_path, net, p: Program, folder: Path, saved, tf_parts, namespace, opts, echo):
+    """Train `net` (built and compiled) from `saved`, checkpointing every epoch; returns
+    the history. Exits after Ctrl-C, once the last completed epoch is saved."""
+    keras, strategy = tf_parts
     checkpoints = Checkpoints(folder)
     history = _start_from(saved, checkpoints, net, strategy, folder)
     fit_kwargs = {k: _make(v, namespace) for k, v in p.fit_kwargs}
@@ -541,21 +659,12 @@ def _run(spec_path, text, model, p: Program, folder: Path, saved: State | None, 
         patched = multiworker_fit(net) if opts.strategy == "multiworker" else nullcontext()
         if done < epochs:  # else killed after the last epoch was saved
             with strategy.scope(), patched:
-                net.fit(x_train, y_train, initial_epoch=done, **fit_kwargs)
+                net.fit(
+                    namespace["x_train"], namespace["y_train"], initial_epoch=done, **fit_kwargs
+                )
     if interrupt.requested:
         _stopped(spec_path, folder, history, epochs, echo)
-
-    results = net.evaluate(x_test, y_test, return_dict=True, verbose=0, **dict(p.evaluate or ()))
-    results = {k: float(v) for k, v in results.items()}
-    model_file = folder / (Path(p.save).name if p.save else f"{model.name}.keras")
-    write_atomic(model_file, model_bytes(net, model_file.suffix))
-    write_atomic(folder / "metrics.json", json.dumps(results, indent=2) + "\n")
-    _write_curves_and_predictions(net, p, folder, namespace, history, x_test)
-    _write_manifest(folder, spec_path, model, model_file)  # the run is finished: then
-    checkpoints.remove()
-    echo(metrics_table(results))
-    echo(f"saved {model_file}")
-    return folder
+    return history
 
 
 def _as_started(folder: Path, text: str, model: CheckedModel, opts: Options, echo):
@@ -589,8 +698,9 @@ def _prepare(
     TensorFlow is (the run folder is locked)."""
     if model.data is None:
         raise RunError("the spec has no `data` statement: nothing to train on")
-    if model.compile is None:
+    if model.compile is None and not any(a.keyword == "predict" for a in model.actions):
         raise RunError("the spec has no `compile` block: a loss and an optimizer are needed")
+    _callback_packages(model)
     data_dir = opts.data_dir or os.environ.get("NNSPEC_DATA_DIR")
     p = program(model, dataset_files(model, data_dir), str(folder))
     check_files(p, data_dir)
@@ -616,6 +726,26 @@ def _prepare(
         )
         echo(f"nnspec run: {folder} holds {why}: starting again")
     return p, saved
+
+
+def _callback_packages(model: CheckedModel) -> None:
+    """A callback whose package is not installed (TensorBoard's: TensorFlow 2.21 no
+    longer installs it) is a usage error, said before TensorFlow loads."""
+    for callback in model.fit.callbacks if model.fit is not None else ():
+        package = callback.callee.package
+        if package is not None and not _installed(package):
+            raise UsageError(
+                f"the `{callback.call.name}` callback needs the {package} package, "
+                "which is not installed",
+                [f"install it: pip install {package} (nnspec's `tf` and `gpu` extras include it)"],
+            )
+
+
+def _installed(package: str) -> bool:
+    try:
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):  # blocked, or a broken install
+        return False
 
 
 def _never_got_going(folder: Path, saved: State | None) -> bool:

@@ -200,6 +200,7 @@ class Callee(Struct, frozen=True):
     doc: str
     aliases: tuple[str, ...] = ()
     validate: Callable[[Config], None] | None = None
+    package: str | None = None  # a package Keras needs for it that TensorFlow may lack
 
 
 class BoundCall(Struct, frozen=True):
@@ -515,6 +516,7 @@ CALLBACKS = _table(
             ),
             "write logs for TensorBoard",
             ("tensorboard",),
+            package="tensorboard",  # TensorFlow 2.21 no longer installs it
         ),
         Callee(
             "CSVLogger",

@@ -55,6 +55,8 @@ CODE_GROUPS = {
     "E3": "Shapes",
     "E4": "Training setup",
     "E5": "Data",
+    "E6": "Code generation",
+    "E7": "Parameters and blocks",
     "E9": "Internal",
     "W": "Warnings",
 }

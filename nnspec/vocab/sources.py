@@ -204,6 +204,21 @@ class DataKeys(ArgType):
 _KEYS = AnyOf((Str(), TupleOf(Str(), min_len=1)))
 
 
+class WeightKey(Str):
+    """`"w"`: the npz array or CSV column holding one weight per sample."""
+
+    describe = "the name of an npz array or CSV column"
+
+    def convert(self, value):
+        if isinstance(value, ir.Mapping):
+            raise ArgError(
+                "expected the name of an npz array or CSV column, found a mapping: Keras 3 "
+                "takes no sample weights by output name",
+                hints=("weight the outputs' losses with `loss_weights` in the compile block",),
+            )
+        return super().convert(value)
+
+
 # The settings of the data block: `data mnist { scale: 1/255, labels: one_hot }`.
 SETTINGS = (
     Param("scale", Optional(Float()), None, "multiply features, e.g. `1/255`"),
@@ -234,6 +249,12 @@ SETTINGS = (
     ),
     Param("inputs", Optional(DataKeys()), None, "npz array or CSV column(s) of each input"),
     Param("outputs", Optional(DataKeys()), None, "npz array or CSV column of each output"),
+    Param(
+        "sample_weight",
+        Optional(WeightKey()),
+        None,
+        "npz array or CSV column of one weight >= 0 per sample, weighting its loss",
+    ),
 )
 
 
