@@ -199,12 +199,14 @@ def _check_version(version: str) -> None:
         )
 
 
-def import_file(path: str | Path) -> Imported:
-    return import_config(read_config(path), Path(path).name)
+def import_file(path: str | Path, flat: bool = False) -> Imported:
+    return import_config(read_config(path), Path(path).name, flat)
 
 
-def import_config(config: dict, source: str = "the model") -> Imported:
-    """Spec text for a Keras model config; ImportFailed lists what cannot be imported."""
+def import_config(config: dict, source: str = "the model", flat: bool = False) -> Imported:
+    """Spec text for a Keras model config; ImportFailed lists what cannot be imported.
+
+    Repeated structure is folded into blocks and loops (`folding.py`) unless `flat`."""
     try:
         model = _Reader(config).read()
     except (KeyError, IndexError, TypeError, AttributeError, ValueError) as err:
@@ -212,21 +214,40 @@ def import_config(config: dict, source: str = "the model") -> Imported:
             [f"malformed model config ({type(err).__name__}: {err})"],
             "expected the config Keras 3 writes: model.to_json(), a .keras or an .h5 file",
         ) from None
-    text = _format(model.spec_text(source))
+    # Laid out only once it is the text written: a folded import replaces it.
+    layout = _format if flat else str
+    text = layout(model.spec_text(source))
     result = compile_text(text)
     if not result.ok and model.compile:
         # Settings Keras took that nnspec refuses (say, a loss that does not fit the
         # output's activation): written as a comment, the model imported without them.
         found = "; ".join(f"{d.code} {d.message}" for d in result.errors)
         model.notes.append(f"compile settings left out (commented out): {found}")
-        text = _format(model.spec_text(source, compile_checks=False))
+        text = layout(model.spec_text(source, compile_checks=False))
         result = compile_text(text)
     if not result.ok or result.model is None:
         found = "; ".join(f"{d.code} {d.message}" for d in result.errors)
         raise InternalError(f"the imported spec does not check: {found}")
     if model.edges() != _checked_edges(result.model):
         raise InternalError("the imported spec does not reproduce the graph")
+    folded = None if flat else _folded(model, text, result.model)
+    if folded is not None:
+        return Imported(folded[0], folded[1], tuple(model.notes))
+    if not flat and _format(text) != text:
+        text = _format(text)
+        result = compile_text(text)  # the checked model's positions are the text's
     return Imported(text, result.model, tuple(model.notes))
+
+
+def _folded(model: _Model, text: str, checked: CheckedModel) -> tuple[str, CheckedModel] | None:
+    """The flat `text` folded into blocks and loops, proven to make `checked`; None
+    where folding does not apply or fails: the import stays flat, never wrong."""
+    from nnspec.keras.folding import fold
+
+    try:
+        return fold(model, text, checked, _format)
+    except Exception:  # noqa: BLE001  (a folding fault leaves the import flat)
+        return None
 
 
 def _format(text: str) -> str:
