@@ -16,6 +16,8 @@ Keras's automatic name.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from msgspec import Struct, field, structs
 
 from nnspec.check.scope import (
@@ -403,15 +405,8 @@ class _Expander:
 
     def use(self, decl: ir.LayerDecl, block: ir.Block, scope: Scope, seg: list) -> list:
         """Expand a use of `block` fed by the chain `seg`; the chain that goes on from it."""
-        inner = self.enter(decl, block, scope)
-        try:
+        with self.entered(decl, block, scope) as inner:
             return self.use_body(decl, block, inner, seg)
-        except _Abort as abort:
-            if scope.via:
-                raise
-            raise abort.error from None
-        finally:
-            self.active.pop()
 
     def use_body(self, decl: ir.LayerDecl, block: ir.Block, inner: Scope, seg: list) -> list:
         if not block.is_graph:
@@ -428,6 +423,20 @@ class _Expander:
                 "use it in a `graph`, picking an output: `b.0`",
             )
         return outputs[:]
+
+    @contextmanager
+    def entered(self, decl: ir.LayerDecl, block: ir.Block, scope: Scope):
+        """The scope of a use of `block` while it is expanded. A name made twice ends
+        the outermost use (one written outside any block)."""
+        inner = self.enter(decl, block, scope)
+        try:
+            yield inner
+        except _Abort as abort:
+            if scope.via:
+                raise
+            raise abort.error from None
+        finally:
+            self.active.pop()
 
     def enter(self, decl: ir.LayerDecl, block: ir.Block, scope: Scope) -> Scope:
         """The scope of a use of `block`: its arguments bound, its name prefix and trace."""
@@ -719,15 +728,8 @@ class _Expander:
                 "a block use is applied once; for a second application write a second use",
             )
         block = self.blocks[found.decl.call.name]
-        inner = self.enter(found.decl, block, found.scope)
-        try:
+        with self.entered(found.decl, block, found.scope) as inner:
             self.feed_body(found, block, inner, sources, span)
-        except _Abort as abort:
-            if scope.via:
-                raise
-            raise abort.error from None
-        finally:
-            self.active.pop()
         return self.source(ref, scope)
 
     def feed_body(self, found: _Use, block: ir.Block, inner: Scope, sources: list, span) -> None:

@@ -68,13 +68,8 @@ def render_gcc(path: str, diags: list[Diagnostic]) -> str:
 
 
 def as_json(path: str, diag: Diagnostic) -> dict:
-    span = diag.span
     return {
-        "file": path,
-        "line": span.line,
-        "column": span.column,
-        "end_line": span.end_line,
-        "end_column": span.end_column,
+        **_place_json(path, diag.span),
         "severity": diag.severity.value,
         "code": diag.code,
         "message": diag.message,
@@ -83,16 +78,18 @@ def as_json(path: str, diag: Diagnostic) -> dict:
     }
 
 
-def _related_json(path: str, related: Related) -> dict:
-    span = related.span
+def _place_json(path: str, span: Span) -> dict:
     return {
         "file": path,
         "line": span.line,
         "column": span.column,
         "end_line": span.end_line,
         "end_column": span.end_column,
-        "message": related.message,
     }
+
+
+def _related_json(path: str, related: Related) -> dict:
+    return {**_place_json(path, related.span), "message": related.message}
 
 
 def _region(span: Span) -> dict:
