@@ -318,22 +318,11 @@ def test_relaid_specs_format_well(text: str):
     assert_formats_well(text)
 
 
-KEYWORDS = {"model", "data", "input", "output", "sequential", "graph", "compile", "fit"} | {
-    "evaluate",
-    "save",
-    "plot",
-    "predict",
-    "param",
-    "block",
-    "for",
-    "in",
-    "if",
-    "else",
-    "not",
-    "and",
-    "or",
-    "true",
-    "false",
+# Every word the grammar reserves: `model`, `for`, `and`, `true`, ...
+KEYWORDS = {
+    t.pattern.value
+    for t in lark_parser().terminals
+    if t.pattern.type == "str" and t.pattern.value.isidentifier()
 }
 NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True).filter(lambda n: n not in KEYWORDS)
 NUMBERS = st.sampled_from(["0", "1", "-1", "+3", "10", "0.5", "1e-3", "2.5E-4", "1.", "255"])
