@@ -28,7 +28,7 @@ from nnspec.check.scope import (
     Values,
     at,
     fail,
-    show,
+    show_argument,
 )
 from nnspec.diagnostics.records import Diagnostic, Span, Use
 from nnspec.diagnostics.wording import did_you_mean, plural
@@ -85,6 +85,7 @@ def expand(spec: ir.Spec, diags: list[Diagnostic], named=frozenset()) -> Expansi
 class _Expander:
     def __init__(self, spec: ir.Spec, diags: list[Diagnostic], lost=frozenset()):
         self.spec = spec
+        self.global_names = {p.name for p in spec.params}
         self.lost = lost  # blocks whose definition did not parse
         self.diags = diags
         self.blocks: dict[str, ir.Block] = {}
@@ -450,7 +451,7 @@ class _Expander:
                 "a block cannot contain itself, directly or through another block",
             )
         values = self.bind(decl.call, block, scope)
-        arguments = ", ".join(f"{p.name}={show(values[p.name])}" for p in block.params)
+        arguments = ", ".join(f"{p.name}={show_argument(values[p.name])}" for p in block.params)
         prefix = (
             scope.prefix if decl.name is None else scope.full(self.values.name(decl.name, scope))
         )
@@ -498,10 +499,6 @@ class _Expander:
                     )
                 bound[param.name] = self.values.value(param.default, Scope(globals_))
         return {**globals_, **bound}
-
-    @property
-    def global_names(self) -> set[str]:
-        return {p.name for p in self.spec.params}
 
     # ---- graphs --------------------------------------------------------------------------
 

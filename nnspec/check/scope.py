@@ -8,7 +8,7 @@ from msgspec import Struct, structs
 from nnspec.diagnostics.records import Diagnostic, Span, Use
 from nnspec.diagnostics.wording import did_you_mean
 from nnspec.syntax import ir
-from nnspec.syntax.operators import OperatorError, apply, describe
+from nnspec.syntax.operators import OperatorError, compute, describe
 from nnspec.vocab.values import show_value
 
 MAX_LAYERS = 1_000_000  # expansion stops here: a loop this long is a mistake
@@ -96,7 +96,7 @@ class Values:
     def operation(self, op: ir.Operation, scope: Scope, span: Span) -> ir.Const:
         operands = [self.python(v, scope) for v in op.operands]
         try:
-            result = apply(op.op, tuple(operands))
+            result = compute(op.op, tuple(operands))
         except OperatorError as err:
             raise fail(err.code, err.message, span, *err.hints) from None
         if op.op == "/":
@@ -173,7 +173,7 @@ class Values:
         return "".join(text)
 
 
-def show(value: ir.Value) -> str:
+def show_argument(value: ir.Value) -> str:
     """A bound argument as spec text, for the trace of a use."""
     if isinstance(value, ir.Ident):
         return value.name

@@ -187,7 +187,7 @@ def _with_blocks(spec: ir.Spec, model: CheckedModel, p: Program, context: dict) 
     from nnspec.keras.replay import builds
 
     try:
-        s = structured(spec, model, p, show)
+        s = structured(spec, model, p, python_source)
     except Unsupported:
         return None
     source = environment().get_template("blocks.py.j2").render(s=s, **context)
@@ -195,7 +195,7 @@ def _with_blocks(spec: ir.Spec, model: CheckedModel, p: Program, context: dict) 
     return source if builds(source, model, p) else None
 
 
-def show(value) -> str:
+def python_source(value) -> str:
     """A value as Python source, as the templates' `py` macro writes it."""
     return str(environment().get_template("partials/macros.py.j2").module.py(value))
 

@@ -11,7 +11,7 @@ from nnspec.lsp.symbols import LayerSite, Symbol, one_line
 from nnspec.syntax import ir
 
 
-def signature(analysis: Analysis, block: ir.Block) -> str:
+def block_signature(analysis: Analysis, block: ir.Block) -> str:
     """`bottleneck(filters, stride=1, project=false)`, defaults as written."""
     params = [
         p.name if p.default is None else f"{p.name}={_source(analysis, p.default)}"
@@ -60,7 +60,7 @@ def _expansion(analysis: Analysis, made) -> str:
 
 def _about(analysis: Analysis, block: ir.Block) -> list[str]:
     doc = block_doc(analysis, block)
-    return ["", f"`{signature(analysis, block)}`", *(["", doc] if doc else [])]
+    return ["", f"`{block_signature(analysis, block)}`", *(["", doc] if doc else [])]
 
 
 def _arguments(analysis: Analysis, call: ir.Call, block: ir.Block) -> list[str]:
@@ -93,7 +93,7 @@ def definition(analysis: Analysis, found: ir.Block) -> str:
 def named(analysis: Analysis, symbol: Symbol) -> str | None:
     """A parameter, a block parameter, a loop variable or a port."""
     decl = symbol.decl
-    if symbol.kind == "parameter" and isinstance(decl, ir.Param):
+    if symbol.kind == "parameter" and isinstance(decl, ir.ParamDecl):
         uses = len(symbol.references)
         value = _source(analysis, decl.value)
         return f"**{symbol.name}**: parameter · `{value}`\n\nused {uses} time{'s' * (uses != 1)}"

@@ -1,6 +1,6 @@
 """The checked model's layers by the source that made them.
 
-Expansion gives every layer made inside a block a span whose `via` lists the block
+UseExpansion gives every layer made inside a block a span whose `via` lists the block
 uses that made it, and the layers a loop makes share the span of their item. So
 the instances of one layer item are the layers whose span has the item's position
 (`Span.position`, the region without the uses), and what one use of a block made
@@ -19,7 +19,7 @@ from nnspec.vocab.layers.registry import Weights, show
 MAX_LISTED = 12  # instances listed in a hover; the others counted
 
 
-class Expansion(Struct):
+class UseExpansion(Struct):
     """What one use of a block made: its layers in the order they run."""
 
     use: Use
@@ -38,29 +38,29 @@ class Instances:
         order = {name: i for i, name in enumerate(self.nodes)}
         ordered = sorted(model.layers.values(), key=lambda lay: order.get(lay.name, len(order)))
         self.layers: dict[tuple, list[Layer]] = {}
-        self.uses: dict[tuple, dict[int, Expansion]] = {}
+        self.uses: dict[tuple, dict[int, UseExpansion]] = {}
         for layer in ordered:
             self.layers.setdefault(layer.span.position, []).append(layer)
             for use in layer.span.via:
                 made = self.uses.setdefault(use.span.position, {})
-                made.setdefault(use.number, Expansion(use, [])).layers.append(layer.name)
+                made.setdefault(use.number, UseExpansion(use, [])).layers.append(layer.name)
 
     def of_item(self, key: Span) -> list[Layer]:
         """The layers the layer item at `key` made."""
         return self.layers.get(key.position, [])
 
-    def of_use(self, key: Span) -> list[Expansion]:
+    def of_use(self, key: Span) -> list[UseExpansion]:
         """What each expansion of the block use at `key` made, in order."""
         return sorted(self.uses.get(key.position, {}).values(), key=lambda e: e.use.number)
 
-    def of_block(self, name: str) -> list[Expansion]:
+    def of_block(self, name: str) -> list[UseExpansion]:
         """Every expansion of the block `name`, in order."""
         found = [e for made in self.uses.values() for e in made.values() if e.use.block == name]
         return sorted(found, key=lambda e: e.use.number)
 
     # ---- figures ---------------------------------------------------------------------
 
-    def outputs(self, made: Expansion) -> list[TensorRef]:
+    def outputs(self, made: UseExpansion) -> list[TensorRef]:
         """The tensors an expansion hands on: those read outside it, or the model's
         outputs; else the output of its last layer."""
         inside = set(made.layers)
@@ -75,7 +75,7 @@ class Instances:
             found = [TensorRef(last.layer, last.app)] if last is not None else []
         return found
 
-    def inputs(self, made: Expansion) -> list[TensorRef]:
+    def inputs(self, made: UseExpansion) -> list[TensorRef]:
         """The tensors an expansion reads from outside it."""
         inside = set(made.layers)
         found: list[TensorRef] = []
@@ -105,7 +105,7 @@ class Instances:
             shown.append(f"`{show(shape)}`" if shape is not None else "unknown")
         return ", ".join(shown) or "none"
 
-    def summary(self, made: Expansion) -> str:
+    def summary(self, made: UseExpansion) -> str:
         """Output shape, parameters and layers of one expansion."""
         outs = self.outputs(made)
         word = "output shape" if len(outs) == 1 else "output shapes"

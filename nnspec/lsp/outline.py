@@ -9,7 +9,7 @@ from lsprotocol import types
 
 from nnspec.diagnostics.records import Span
 from nnspec.lsp.analysis import Analysis
-from nnspec.lsp.hover_blocks import signature
+from nnspec.lsp.hover_blocks import block_signature
 from nnspec.lsp.symbols import LayerSite
 from nnspec.syntax import ir
 
@@ -73,7 +73,7 @@ def outline(
             shape = analysis.source(decl.shape.span)
             out.append(o.symbol(name, Kind.Variable, decl.span, shape, definition.span))
     for block in spec.blocks:
-        detail = signature(analysis, block)[len(block.name) :]
+        detail = block_signature(analysis, block)[len(block.name) :]
         children = o.layers(block.name)
         out.append(o.symbol(block.name, Kind.Class, block.span, detail, block.name_span, children))
     arch = spec.architecture

@@ -106,7 +106,7 @@ class Index(Struct):
     symbols: list[Symbol] = field(default_factory=list)
     layers: list[LayerSite] = field(default_factory=list)
     blocks: dict[str, ir.Block] = field(default_factory=dict)  # the first of each name
-    params: dict[str, ir.Param] = field(default_factory=dict)  # the first of each name
+    params: dict[str, ir.ParamDecl] = field(default_factory=dict)  # the first of each name
 
     @property
     def definitions(self) -> dict[str, Definition]:

@@ -213,7 +213,7 @@ class Graph(Body, frozen=True, eq=False):
     """`graph { ... }`: layers and the edges between them."""
 
 
-class Param(Struct, frozen=True, eq=False):
+class ParamDecl(Struct, frozen=True, eq=False):
     """`param width = 64`: a named value for the rest of the spec."""
 
     name: str
@@ -275,6 +275,6 @@ class Spec(Struct, frozen=True, eq=False):
     fit: Settings | None
     actions: tuple[Action, ...]
     span: Span
-    params: tuple[Param, ...] = ()
+    params: tuple[ParamDecl, ...] = ()
     blocks: tuple[Block, ...] = ()
     flat: bool = True  # no parameter, block, loop, condition, operation or name template

@@ -12,7 +12,7 @@ from lark.exceptions import UnexpectedInput
 
 from nnspec.diagnostics.records import Diagnostic, Span
 from nnspec.syntax import ir
-from nnspec.syntax.operators import OperatorError, apply
+from nnspec.syntax.operators import OperatorError, compute
 from nnspec.syntax.parser import lark_parser, token_span
 
 
@@ -81,7 +81,7 @@ class _ToIR(Transformer):
         operands = tuple(self._operand(o) for o in operands)
         if all(isinstance(o, ir.Const) for o in operands):
             try:
-                return ir.Const(apply(op, tuple(o.value for o in operands)), span)
+                return ir.Const(compute(op, tuple(o.value for o in operands)), span)
             except OperatorError:
                 pass
         self.flat = False
@@ -207,7 +207,7 @@ class _ToIR(Transformer):
     def param_stmt(self, meta, children):
         name, value = children
         self.flat = False
-        return ir.Param(str(name), value, _span(meta), token_span(name))
+        return ir.ParamDecl(str(name), value, _span(meta), token_span(name))
 
     def block_param(self, meta, children):
         name, default = children
@@ -382,7 +382,7 @@ def lower(tree: Tree, diagnostics: list[Diagnostic]) -> ir.Spec:
     for stmt in statements:
         if isinstance(stmt, ir.InputDecl):
             inputs.append(stmt)
-        elif isinstance(stmt, ir.Param):
+        elif isinstance(stmt, ir.ParamDecl):
             params.append(stmt)
         elif isinstance(stmt, ir.Block):
             blocks.append(stmt)

@@ -60,7 +60,7 @@ def describe(value) -> str:
     return "a value"
 
 
-def apply(op: str, operands: tuple) -> object:
+def compute(op: str, operands: tuple) -> object:
     """The value of `op` on `operands` (Python values); raises OperatorError."""
     if op in ("and", "or", "not"):
         return _logic(op, operands)
