@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import ROOT, nnspec
+from helpers import ROOT, codes, nnspec
 
 from nnspec.check.pipeline import compile_text
 from nnspec.check.summary import as_dict
@@ -22,10 +22,6 @@ def names(text: str) -> list[str]:
     result = compile_text(text)
     assert result.ok, [d.message for d in result.diagnostics]
     return [n.layer for n in result.model.nodes]
-
-
-def codes(text: str) -> list[str]:
-    return [d.code for d in compile_text(text).diagnostics]
 
 
 def test_resnet50_is_keras_resnet50():

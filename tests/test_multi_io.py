@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import nnspec
+from helpers import codes, nnspec
 
 from nnspec.check.pipeline import compile_text
 from nnspec.keras.codegen import render_script
@@ -48,10 +48,6 @@ MAPPED = 'inputs: { a: "xa", b: "xb" }, outputs: { kind: "kind", score: "score" 
 
 def spec(data: str = NPZ.format(settings=MAPPED), metrics="{ kind: [accuracy], score: mae }"):
     return "model two_in_two_out\n" + data + GRAPH + COMPILE.format(metrics=metrics)
-
-
-def codes(text: str) -> list[str]:
-    return [d.code for d in compile_text(text).diagnostics]
 
 
 # ---- check (no TensorFlow) -------------------------------------------------

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import nnspec
+from helpers import codes, nnspec
 
 from nnspec.check.pipeline import compile_text
 from nnspec.keras.codegen import render_script
@@ -31,10 +31,6 @@ compile { loss: binary_crossentropy, optimizer: adam }
 
 def spec(data: str, fit: str = "") -> str:
     return f"model weighted\n{data}\n{MODEL}{fit}"
-
-
-def codes(text: str) -> list[str]:
-    return [d.code for d in compile_text(text).diagnostics]
 
 
 # ---- check (no TensorFlow) -------------------------------------------------
